@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv themselves.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DBT := $(BIN)/dbt
+DBT_FLAGS := --project-dir . --profiles-dir profiles
+CI_DB := $(CURDIR)/target/ci/strategy_engine_ci.duckdb
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+
+.PHONY: help venv demo test lint sqlfluff dbt-ci pytest clean lock
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(BIN)/activate: requirements-dev.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or pass PYTHON=..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(BIN)/activate
+
+venv: $(BIN)/activate ## create .venv with the locked dependencies
+
+demo: venv ## load the bundled NIFTY 50 sample, build everything on DuckDB, print a summary
+	$(BIN)/strategy-engine demo
+
+lint: venv ## ruff on the Python code
+	$(BIN)/ruff check strategy_engine tests scripts python_models
+
+sqlfluff: venv ## sqlfluff on models and macros
+	$(BIN)/sqlfluff lint models macros tests/dbt
+
+dbt-ci: venv ## load the sample into a fresh DuckDB file and run dbt build on the ci target
+	rm -f $(CI_DB) && mkdir -p $(dir $(CI_DB))
+	SE_DUCKDB_PATH=$(CI_DB) $(BIN)/strategy-engine load data/sample/nifty50_2017_2022.zip
+	SE_DUCKDB_PATH=$(CI_DB) $(DBT) build $(DBT_FLAGS) --target ci --target-path target/ci
+
+pytest: venv ## the Python test suite
+	$(BIN)/pytest -q
+
+test: lint sqlfluff dbt-ci pytest ## everything CI checks
+
+lock: ## re-resolve the lock file (needs uv: pip install uv)
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
+
+clean: ## remove build artifacts and the local warehouse
+	rm -rf target logs warehouse reports outbox

@@ -1,0 +1,3 @@
+from strategy_engine.cli import main
+
+raise SystemExit(main())

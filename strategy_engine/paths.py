@@ -1,0 +1,18 @@
+"""Where the project, its dbt profile and the local warehouse live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(os.environ.get("SE_PROJECT_DIR", Path(__file__).resolve().parent.parent))
+PROFILES_DIR = PROJECT_DIR / "profiles"
+SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
+SAMPLE_MARKET_DATA = SAMPLE_DIR / "nifty50_2017_2022.zip"
+
+
+def duckdb_path() -> Path:
+    """The local warehouse file, as the dbt profile resolves it (env SE_DUCKDB_PATH)."""
+    raw = os.environ.get("SE_DUCKDB_PATH", "warehouse/strategy_engine.duckdb")
+    path = Path(raw)
+    return path if path.is_absolute() else PROJECT_DIR / path

@@ -1,0 +1,17 @@
+"""The bundled sample loads completely and idempotently."""
+
+from __future__ import annotations
+
+from strategy_engine.loading import load_paths
+from strategy_engine.paths import SAMPLE_MARKET_DATA
+from strategy_engine.warehouse import connect
+
+
+def test_sample_loads_once_and_reload_changes_nothing(warehouse_path):
+    with connect(warehouse_path) as con:
+        first = load_paths(con, [SAMPLE_MARKET_DATA])
+        second = load_paths(con, [SAMPLE_MARKET_DATA])
+        stored = con.execute("select count(*), count(distinct symbol) from trading_data.market_data").fetchone()
+    assert first.inserted == 63446 and first.files == 50
+    assert second.inserted == 0 and second.replaced == 0 and second.unchanged == 63446
+    assert stored == (63446, 50)
