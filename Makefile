@@ -27,7 +27,7 @@ demo: venv ## load the bundled NIFTY 50 sample, build everything on DuckDB, prin
 	$(BIN)/strategy-engine demo
 
 lint: venv ## ruff on the Python code
-	$(BIN)/ruff check strategy_engine tests scripts python_models
+	$(BIN)/ruff check .
 
 sqlfluff: venv ## sqlfluff on models and macros
 	$(BIN)/sqlfluff lint models macros tests/dbt
