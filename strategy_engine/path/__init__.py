@@ -1,0 +1,30 @@
+"""Path-dependent indicators (state machines over a symbol's whole price path).
+
+Pure functions over one symbol's rows sorted by date; each can continue from the state it
+returned, so a daily run need not replay history. The dbt Python model
+``python_models/path_indicators.py`` applies them per symbol.
+"""
+
+from strategy_engine.path.atr import AtrState
+from strategy_engine.path.chandelier import ChandelierState, chandelier_long, chandelier_long_arrays
+from strategy_engine.path.frame import path_indicators, path_indicators_for_symbol
+from strategy_engine.path.params import DEFAULT_PARAMS, PathIndicatorParams
+from strategy_engine.path.psar import PsarState, psar, psar_arrays
+from strategy_engine.path.supertrend import SupertrendState, supertrend, supertrend_arrays
+
+__all__ = [
+    "DEFAULT_PARAMS",
+    "AtrState",
+    "ChandelierState",
+    "PathIndicatorParams",
+    "PsarState",
+    "SupertrendState",
+    "chandelier_long",
+    "chandelier_long_arrays",
+    "path_indicators",
+    "path_indicators_for_symbol",
+    "psar",
+    "psar_arrays",
+    "supertrend",
+    "supertrend_arrays",
+]
