@@ -177,6 +177,96 @@ def parse_corporate_actions(text: str, file: str) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=CORPORATE_ACTION_COLUMNS)
 
 
+def _header_positions(header: list[str], file: str, columns: tuple[str, ...]) -> dict[str, int]:
+    """Position of each required column (case-insensitive); LoadError on line 1 when any is missing."""
+    normalized = [cell.strip().lstrip("\ufeff").lower() for cell in header]
+    missing = [column for column in columns if column.lower() not in normalized]
+    if missing:
+        raise LoadError(file, f"missing column(s) {', '.join(missing)} in header", 1)
+    return {column: normalized.index(column.lower()) for column in columns}
+
+
+def _parse_exchange_file(
+    text: str, file: str, columns: dict[str, str], date_format: str, exchange_column: str | None,
+) -> pd.DataFrame:
+    """Shared body of the two NSE bhavcopy layouts: `columns` maps canonical names to the file's headers.
+
+    Rows of non-equity series are skipped; how many is kept in the frame's attrs["skipped_non_equity"].
+    """
+    rows = _rows(text)
+    if not rows:
+        raise LoadError(file, "empty file (expected a header row)")
+    wanted = tuple(columns.values()) + ((exchange_column,) if exchange_column else ())
+    position = _header_positions(rows[0], file, wanted)
+    width = len(rows[0])
+    records = []
+    skipped = 0
+    for number, row in enumerate(rows[1:], start=2):
+        if not row or all(cell.strip() == "" for cell in row):
+            continue
+        # the legacy bhavcopy ends every line with a comma; tolerate a missing trailing empty cell
+        if len(row) != width and not (len(row) == width - 1 and rows[0][-1].strip() == ""):
+            raise LoadError(file, f"expected {width} columns, found {len(row)}", number)
+
+        def cell(column: str, row: list[str] = row) -> str:
+            return row[position[columns[column]]]
+
+        series = cell("series").strip().upper()
+        if series not in EQUITY_SERIES:
+            skipped += 1
+            continue
+        records.append({
+            "symbol": cell("symbol").strip().upper(),
+            "trade_date": _parse_date(cell("trade_date"), date_format, file, number),
+            "open": _parse_float(cell("open"), "open", file, number),
+            "high": _parse_float(cell("high"), "high", file, number),
+            "low": _parse_float(cell("low"), "low", file, number),
+            "close": _parse_float(cell("close"), "close", file, number),
+            "volume": _parse_int(cell("volume"), "volume", file, number),
+            "value": _parse_float(cell("value"), "value", file, number),
+            "trades": _parse_int(cell("trades"), "trades", file, number),
+            "series": series,
+            "exchange": row[position[exchange_column]].strip().upper() if exchange_column else "NSE",
+        })
+    frame = pd.DataFrame.from_records(records, columns=MARKET_COLUMNS)
+    if frame.empty and not skipped:
+        raise LoadError(file, "no data rows")
+    frame.attrs["skipped_non_equity"] = skipped
+    return frame
+
+
+BHAVCOPY_COLUMNS = {
+    "symbol": "SYMBOL", "series": "SERIES", "open": "OPEN", "high": "HIGH", "low": "LOW", "close": "CLOSE",
+    "volume": "TOTTRDQTY", "value": "TOTTRDVAL", "trade_date": "TIMESTAMP", "trades": "TOTALTRADES",
+}
+
+
+def parse_nse_bhavcopy(text: str, file: str) -> pd.DataFrame:
+    """NSE's legacy CM bhavcopy (cmDDMONYYYYbhav.csv, until July 2024).
+
+    SYMBOL,SERIES,OPEN,HIGH,LOW,CLOSE,LAST,PREVCLOSE,TOTTRDQTY,TOTTRDVAL,TIMESTAMP,TOTALTRADES,ISIN,
+    with dates like 01-JAN-2020. Only equity series (EQ, BE, ...) are kept.
+    """
+    return _parse_exchange_file(text, file, BHAVCOPY_COLUMNS, "%d-%b-%Y", exchange_column=None)
+
+
+UDIFF_COLUMNS = {
+    "symbol": "TckrSymb", "series": "SctySrs", "open": "OpnPric", "high": "HghPric", "low": "LwPric",
+    "close": "ClsPric", "volume": "TtlTradgVol", "value": "TtlTrfVal", "trade_date": "TradDt",
+    "trades": "TtlNbOfTxsExctd",
+}
+
+
+def parse_nse_udiff(text: str, file: str) -> pd.DataFrame:
+    """The UDiFF CM bhavcopy NSE publishes since July 2024 (BhavCopy_NSE_CM_0_0_0_YYYYMMDD_F_0000.csv).
+
+    TradDt,BizDt,Sgmt,Src,FinInstrmTp,...,TckrSymb,SctySrs,...,OpnPric,HghPric,LwPric,ClsPric,...,
+    TtlTradgVol,TtlTrfVal,TtlNbOfTxsExctd,... with ISO dates. Only equity series are kept; the
+    exchange is taken from Src.
+    """
+    return _parse_exchange_file(text, file, UDIFF_COLUMNS, "%Y-%m-%d", exchange_column="Src")
+
+
 def _frame(records: list[dict], file: str) -> pd.DataFrame:
     if not records:
         raise LoadError(file, "no data rows")
@@ -188,6 +278,8 @@ Parser = Callable[[str, str], pd.DataFrame]
 MARKET_PARSERS: dict[str, Parser] = {
     "ohlcv-csv": parse_ohlcv_csv,
     "nse-history": parse_nse_history,
+    "nse-bhavcopy": parse_nse_bhavcopy,
+    "nse-udiff": parse_nse_udiff,
 }
 
 
@@ -197,15 +289,17 @@ def detect_format(text: str, file: str) -> str:
     lowered = first.lower()
     if not first:
         raise LoadError(file, "empty file")
-    if "price_factor" in lowered and "ex_date" in lowered:
+    # recognised by a few distinctive headers, so a file with one wrong column still reaches its
+    # own parser, which then names the missing column
+    if "ex_date" in lowered:
         return "corporate-actions"
-    if "tckrsymb" in lowered and "clspric" in lowered:
+    if "tckrsymb" in lowered or "traddt" in lowered:
         return "nse-udiff"
-    if "symbol" in lowered and "series" in lowered and "tottrdqty" in lowered:
+    if "symbol" in lowered and "series" in lowered and ("tottrdqty" in lowered or "prevclose" in lowered):
         return "nse-bhavcopy"
     if "symbol" in lowered or "ticker" in lowered:
         return "ohlcv-csv"
     cells = next(csv.reader([first]))
-    if len(cells) == 8 and len(cells[0].strip()) == 6 and cells[0].strip().isdigit():
+    if len(cells) >= 5 and len(cells[0].strip()) == 6 and cells[0].strip().isdigit():
         return "nse-history"
     raise LoadError(file, f"cannot tell the format from the first line {first[:80]!r}; pass --format", 1)

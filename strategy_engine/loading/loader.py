@@ -68,13 +68,14 @@ def iter_texts(path: Path) -> Iterator[tuple[str, str]]:
         yield str(path), _decode(path.read_bytes(), str(path))
 
 
-def parse_paths(paths: Iterable[Path], fmt: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Parse every file; returns (market rows, corporate actions, files read)."""
+def parse_paths(paths: Iterable[Path], fmt: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+    """Parse every file; returns (market rows, corporate actions, files read, non-equity rows skipped)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     market_frames: list[pd.DataFrame] = []
     action_frames: list[pd.DataFrame] = []
     files = 0
+    skipped_non_equity = 0
     for path in paths:
         for name, text in iter_texts(Path(path)):
             files += 1
@@ -90,11 +91,12 @@ def parse_paths(paths: Iterable[Path], fmt: str = "auto") -> tuple[pd.DataFrame,
             if parser is None:
                 raise LoadError(name, f"format {file_format!r} is not supported by this loader yet")
             frame = parser(text, name)
+            skipped_non_equity += int(frame.attrs.get("skipped_non_equity", 0))
             frame["source_file"] = Path(name.split(":")[-1]).name
             market_frames.append(frame)
     market = pd.concat(market_frames, ignore_index=True) if market_frames else pd.DataFrame()
     actions = pd.concat(action_frames, ignore_index=True) if action_frames else pd.DataFrame()
-    return market, actions, files
+    return market, actions, files, skipped_non_equity
 
 
 def _check_unique_keys(market: pd.DataFrame) -> None:
@@ -184,8 +186,10 @@ def write_corporate_actions(con: duckdb.DuckDBPyConnection, actions: pd.DataFram
 
 
 def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[Path], fmt: str = "auto") -> LoadReport:
-    market, actions, files = parse_paths(paths, fmt)
-    report = LoadReport(files=files, rows_read=len(market) + len(actions))
+    market, actions, files, skipped_non_equity = parse_paths(paths, fmt)
+    report = LoadReport(
+        files=files, rows_read=len(market) + len(actions) + skipped_non_equity, skipped_non_equity=skipped_non_equity,
+    )
     ensure_source_tables(con)
     con.execute("begin transaction")
     try:
