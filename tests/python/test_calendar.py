@@ -1,0 +1,38 @@
+"""NSE sessions: real holidays are skipped, special sessions are kept."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from strategy_engine.calendar import check_session, is_trading_session
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        date(2021, 11, 5),   # Diwali Balipratipada
+        date(2022, 1, 26),   # Republic Day
+        date(2021, 3, 29),   # Holi
+        date(2020, 11, 15),  # Sunday after the Muhurat session
+    ],
+)
+def test_holidays_and_weekends_are_not_sessions(day: date) -> None:
+    assert not is_trading_session(day)
+
+
+def test_regular_session() -> None:
+    check = check_session(date(2022, 2, 1))
+    assert check.is_session and check.reason == "regular session"
+
+
+@pytest.mark.parametrize("day", [date(2020, 11, 14), date(2020, 2, 1), date(2021, 11, 4)])
+def test_special_sessions_are_sessions(day: date) -> None:
+    check = check_session(day)
+    assert check.is_session and check.reason.startswith("special session")
+
+
+def test_holiday_reason_is_named() -> None:
+    assert check_session(date(2021, 11, 5)).reason == "exchange holiday"
+    assert check_session(date(2021, 11, 6)).reason == "weekend"
