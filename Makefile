@@ -8,7 +8,7 @@ DBT_FLAGS := --project-dir . --profiles-dir profiles
 CI_DB := $(CURDIR)/target/ci/strategy_engine_ci.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help venv demo test lint sqlfluff dbt-ci pytest clean lock
+.PHONY: help venv demo test lint sqlfluff dbt-ci pytest clean lock bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ pytest: venv ## the Python test suite
 	$(BIN)/pytest -q
 
 test: lint sqlfluff dbt-ci pytest ## everything CI checks
+
+bench: venv ## benchmark dbt build vs TA-Lib/pandas and vectorbt; writes docs/BENCHMARKS.md (BENCH_ARGS="--sizes 50x5")
+	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
 lock: ## re-resolve the lock file (needs uv: pip install uv)
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
