@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 SLOWEST_SHOWN = 8
+# Everything after this line in docs/BENCHMARKS.md is written by hand and kept across re-runs.
+FINDINGS_MARKER = "<!-- hand-written findings below: kept when make bench re-renders this file -->"
 INDICATOR_MODEL = "indicators"
 PATH_MODEL = "path_indicators"
 
@@ -79,19 +83,21 @@ def main_table(sizes: list[dict], seed_seconds: float) -> list[str]:
 def model_vs_loop_table(sizes: list[dict]) -> list[str]:
     lines = [
         "| size | `indicators` model (s) | TA-Lib indicators, per-symbol loop (s) | ratio | "
-        "`path_indicators` model (s) | TA-Lib SAR, per-symbol loop (s) | ratio |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "`path_indicators` model (s) | TA-Lib SAR, per-symbol loop (s) | ratio | TA-Lib SAR read+loop+write (s) "
+        "| ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
         indicators = _node_seconds(size.get("full"), INDICATOR_MODEL)
         path = _node_seconds(size.get("full"), PATH_MODEL)
         talib_indicators = _phase(size, "talib_pandas", "indicators")
         sar = _phase(size, "talib_sar", "compute")
+        sar_total = _phase(size, "talib_sar", "total")
         lines.append(
             f"| {size['label']} | {_seconds(indicators) if indicators is not None else 'model not on main'} "
             f"| {_seconds(talib_indicators)} | {_ratio(indicators, talib_indicators)} "
             f"| {_seconds(path) if path is not None else 'model not on main'} | {_seconds(sar)} "
-            f"| {_ratio(path, sar)} |"
+            f"| {_ratio(path, sar)} | {_seconds(sar_total)} | {_ratio(path, sar_total)} |"
         )
     return lines
 
@@ -118,6 +124,16 @@ def slowest_nodes(size: dict) -> list[str]:
     return lines
 
 
+def runs_table(sizes: list[dict]) -> list[str]:
+    lines = ["| size | measured at | commit of main | load average at start (1/5/15 min) | data generation (s) |",
+             "|---|---|---|---|---:|"]
+    for size in sizes:
+        load = " / ".join(str(x) for x in size.get("load_average", [])) or "n/a"
+        lines.append(f"| {size['label']} | {size.get('measured_at', '')} | {size.get('commit', '')} | {load} "
+                     f"| {_seconds(size.get('generate_seconds'))} |")
+    return lines
+
+
 def reference_details(sizes: list[dict]) -> list[str]:
     lines = ["| size | tool | read (s) | compute (s) | write (s) | total (s) | rows written |",
              "|---|---|---:|---:|---:|---:|---|"]
@@ -131,7 +147,14 @@ def reference_details(sizes: list[dict]) -> list[str]:
     return lines
 
 
-def render(raw: dict, seed_seconds: float) -> str:
+def kept_findings(docs: Path) -> str:
+    if not docs.exists():
+        return ""
+    text = docs.read_text()
+    return text.split(FINDINGS_MARKER, 1)[1].strip() if FINDINGS_MARKER in text else ""
+
+
+def render(raw: dict, seed_seconds: float, findings: str = "") -> str:
     machine, settings, sizes = raw["machine"], raw["duckdb_settings"], raw["sizes"]
     incremental_models = sorted({m for s in sizes for kind in ("full",) if s.get(kind)
                                  for m in s[kind].get("incremental_models", [])})
@@ -157,6 +180,10 @@ def render(raw: dict, seed_seconds: float) -> str:
         "set them with `SE_DUCKDB_THREADS`, `SE_DUCKDB_MEMORY_LIMIT`, `SE_DUCKDB_TEMP_DIR`):",
         "",
         *[f"- `{key}`: {value}" for key, value in settings.items()],
+        "",
+        "Each size's warehouse spills to its own `<workdir>/<size>/duckdb_tmp` unless `SE_DUCKDB_TEMP_DIR` is set.",
+        "",
+        *runs_table(sizes),
         "",
     ]
     if raw.get("notes"):
@@ -208,6 +235,10 @@ def render(raw: dict, seed_seconds: float) -> str:
          + (", ".join(f"`{m}`" for m in incremental_models) if incremental_models else "none")
          + ". Every other model is rebuilt in full by the daily run, so the daily time is close to the "
            "full build time until the models become incremental."),
+        "",
+        FINDINGS_MARKER,
+        "",
+        findings or "## Findings\n\n(none written yet)",
         "",
     ]
     return "\n".join(lines)

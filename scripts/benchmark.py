@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +70,9 @@ class SizeResult:
     incremental: DbtRun | None = None
     reference: dict[str, dict] = field(default_factory=dict)
     reference_errors: dict[str, str] = field(default_factory=dict)
+    measured_at: str = ""
+    commit: str = ""
+    load_average: list[float] = field(default_factory=list)
 
 
 def dbt_executable() -> str:
@@ -201,14 +205,17 @@ def run_reference(result: SizeResult, database: Path, skip_vectorbt: bool) -> No
 
 
 def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference: bool,
-               skip_vectorbt: bool) -> SizeResult:
+               skip_vectorbt: bool, checkpoint: Callable[[SizeResult], None]) -> SizeResult:
+    """Measure one size; checkpoint(result) after every phase so an interrupted run keeps its figures."""
     size_dir = workdir / universe.label
     shutil.rmtree(size_dir, ignore_errors=True)
     size_dir.mkdir(parents=True)
     env = warehouse_env(size_dir)
     Path(env["SE_DUCKDB_TEMP_DIR"]).mkdir(parents=True, exist_ok=True)
     database = Path(env["SE_DUCKDB_PATH"])
-    result = SizeResult(label=universe.label, symbols=universe.symbols, years=universe.years, rows=universe.rows)
+    result = SizeResult(label=universe.label, symbols=universe.symbols, years=universe.years, rows=universe.rows,
+                        measured_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), commit=git_commit(),
+                        load_average=[round(x, 2) for x in os.getloadavg()])
 
     print(f"[{universe.label}] generating {universe.rows:,} rows ...", flush=True)
     started = time.perf_counter()
@@ -223,10 +230,14 @@ def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference
           f"success={result.full.success}", flush=True)
     if not result.full.success:
         print(result.full.error_tail, flush=True)
-        return result
+    checkpoint(result)
 
+    # the references run on the same data even when our build failed: their figures stand alone
     if not skip_reference:
         run_reference(result, database, skip_vectorbt)
+        checkpoint(result)
+    if not result.full.success:
+        return result
 
     with connect(database) as con:
         day = append_next_day(con, universe)
@@ -234,7 +245,14 @@ def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference
     result.incremental = run_dbt_measured(["build"], env, size_dir / "target_incremental", size_dir / "logs",
                                           timeout)
     print(f"  {result.incremental.wall_seconds:.1f} s, success={result.incremental.success}", flush=True)
+    checkpoint(result)
     return result
+
+
+def git_commit() -> str:
+    completed = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                               cwd=PROJECT_DIR)
+    return completed.stdout.strip()
 
 
 def machine_facts() -> dict:
@@ -277,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-vectorbt", action="store_true")
     parser.add_argument("--docs", type=Path, default=PROJECT_DIR / "docs" / "BENCHMARKS.md",
                         help="markdown report to write; '-' to skip (default: %(default)s)")
+    parser.add_argument("--keep-results", action="store_true",
+                        help="keep the other sizes of an earlier run's results.json in the report")
     parser.add_argument("--note", action="append", default=[], help="a line for the report's notes (repeatable)")
     args = parser.parse_args(argv)
 
@@ -290,17 +310,26 @@ def main(argv: list[str] | None = None) -> int:
     scratch_env = warehouse_env(args.workdir / "settings_check")
     settings = duckdb_settings(scratch_env, args.workdir / "settings_check")
     print(f"machine: {facts['cpu_count']} cores, {facts['memory_gib']} GiB; DuckDB settings seen by dbt: {settings}")
-    results: list[SizeResult] = []
-    for universe in universes:
-        results.append(bench_size(universe, args.workdir, args.timeout, args.skip_reference, args.skip_vectorbt))
-        raw = {"machine": facts, "duckdb_settings": settings, "notes": args.note,
-               "sizes": [asdict(r) for r in results]}
-        (args.workdir / "results.json").write_text(json.dumps(raw, indent=2, default=str))
-        report = bench_report.render(raw, SEED_SYSTEM_SECONDS_PER_SYMBOL)
-        print(bench_report.summary_lines(raw), flush=True)
+    results_file = args.workdir / "results.json"
+    earlier: list[dict] = []
+    if args.keep_results and results_file.exists():
+        earlier = json.loads(results_file.read_text()).get("sizes", [])
+    measured: dict[str, dict] = {}
+
+    def checkpoint(result: SizeResult) -> None:
+        measured[result.label] = asdict(result)
+        kept = [size for size in earlier if size["label"] not in measured]
+        sizes_now = sorted([*kept, *measured.values()], key=lambda size: (size["symbols"], size["years"]))
+        raw = {"machine": facts, "duckdb_settings": settings, "notes": args.note, "sizes": sizes_now}
+        results_file.write_text(json.dumps(raw, indent=2, default=str))
         if str(args.docs) != "-":
             args.docs.parent.mkdir(parents=True, exist_ok=True)
-            args.docs.write_text(report)
+            args.docs.write_text(bench_report.render(raw, SEED_SYSTEM_SECONDS_PER_SYMBOL,
+                                                     bench_report.kept_findings(args.docs)))
+
+    results = [bench_size(universe, args.workdir, args.timeout, args.skip_reference, args.skip_vectorbt, checkpoint)
+               for universe in universes]
+    print(bench_report.summary_lines(json.loads(results_file.read_text())), flush=True)
     return 0 if all(r.full and r.full.success for r in results) else 1
 
 
