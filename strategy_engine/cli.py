@@ -27,6 +27,22 @@ def _cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from strategy_engine.synthetic import generate
+
+    try:
+        universe = generate(args.symbols, args.years, args.seed, Path(args.out))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"{universe.rows:,} rows ({universe.symbols} symbols x {universe.sessions} sessions, some listing late) "
+        f"in {universe.market_path}; {universe.splits} split(s) in {universe.actions_path}"
+    )
+    print(f"load with: strategy-engine load {universe.market_path} {universe.actions_path}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from strategy_engine.demo import run_demo
 
@@ -54,6 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="input format (default: detect from the first line)",
     )
     load.set_defaults(handler=_cmd_load)
+
+    generate = commands.add_parser(
+        "generate", help="write a deterministic synthetic universe (ohlcv-csv + corporate actions) for scale tests",
+        description="Random walks with volatility regimes, overnight gaps, late listings and a few splits "
+        "(written unadjusted, with the split as a corporate action). Same arguments, same bytes.",
+    )
+    generate.add_argument("--symbols", type=int, required=True, help="number of symbols (SYN0001, ...)")
+    generate.add_argument("--years", type=int, required=True, help="years of weekday sessions ending 2025-12-31")
+    generate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    generate.add_argument(
+        "--out", default="data/synthetic/universe.zip",
+        help="ohlcv-csv to write, zipped when it ends in .zip; the corporate actions go next to it "
+        "as <name>_corporate_actions.csv (default data/synthetic/universe.zip)",
+    )
+    generate.set_defaults(handler=_cmd_generate)
 
     demo = commands.add_parser(
         "demo", help="load the bundled NIFTY 50 sample, build everything on DuckDB, print a summary",

@@ -14,6 +14,9 @@ from datetime import date, datetime
 from pathlib import PurePath
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from strategy_engine.loading.errors import LoadError
 
@@ -111,11 +114,68 @@ OHLCV_ALIASES: dict[str, tuple[str, ...]] = {
 OHLCV_REQUIRED = ("symbol", "trade_date", "open", "high", "low", "close", "volume")
 
 
+OHLCV_TYPES: dict[str, pa.DataType] = {
+    "symbol": pa.string(), "trade_date": pa.date32(), "open": pa.float64(), "high": pa.float64(),
+    "low": pa.float64(), "close": pa.float64(), "volume": pa.int64(), "value": pa.float64(),
+    "trades": pa.int64(), "series": pa.string(), "exchange": pa.string(),
+}
+
+
+def _parse_ohlcv_csv_fast(text: str) -> pd.DataFrame | None:
+    """Vectorized reading of a well-formed file (millions of rows in seconds).
+
+    Returns None when anything is off (wrong column count, a value that does not convert, ...):
+    the row-by-row parser then finds and names the first bad line.
+    """
+    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])))
+    index = _header_index(header, "", OHLCV_ALIASES)
+    if any(column not in index for column in OHLCV_REQUIRED):
+        return None
+    types = {name: pa.string() for name in header}
+    for column, position in index.items():
+        types[header[position]] = OHLCV_TYPES[column]
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            # only what the row parser also reads as missing: "n/a" and friends must stay errors
+            convert_options=pa_csv.ConvertOptions(
+                column_types=types, strings_can_be_null=True, null_values=["", "-"],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows == 0 or len(set(header)) != len(header):
+        return None
+    frame = pd.DataFrame(index=range(table.num_rows))
+    for column in MARKET_COLUMNS:
+        if column not in index:
+            frame[column] = None
+            continue
+        values = table.column(header[index[column]])
+        if column == "symbol":
+            values = pc.utf8_upper(pc.utf8_trim_whitespace(values))
+            if values.null_count:
+                return None
+        elif column in ("series", "exchange"):
+            values = pc.utf8_trim_whitespace(values)
+        frame[column] = values.to_pandas(date_as_object=False)
+        if column in ("series", "exchange"):
+            frame[column] = frame[column].replace("", None)
+        if column in ("volume", "trades") and values.null_count:
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+
 def parse_ohlcv_csv(text: str, file: str) -> pd.DataFrame:
     """A generic CSV with a header: symbol,date,open,high,low,close,volume[,value,trades,series,exchange].
 
     Dates are ISO (YYYY-MM-DD).
     """
+    fast = _parse_ohlcv_csv_fast(text)
+    return fast if fast is not None else _parse_ohlcv_csv_rows(text, file)
+
+
+def _parse_ohlcv_csv_rows(text: str, file: str) -> pd.DataFrame:
     rows = _rows(text)
     if not rows:
         raise LoadError(file, "empty file (expected a header row)")

@@ -108,7 +108,7 @@ def _check_unique_keys(market: pd.DataFrame) -> None:
     raise LoadError(
         ", ".join(files[:3]),
         f"{len(duplicated)} rows share a (symbol, trade_date) key within this load, "
-        f"e.g. {first['symbol']} {first['trade_date']}; load one version of each day",
+        f"e.g. {first['symbol']} {pd.Timestamp(first['trade_date']).date()}; load one version of each day",
     )
 
 
@@ -133,7 +133,8 @@ def write_market_data(con: duckdb.DuckDBPyConnection, market: pd.DataFrame, repo
                     then 'unchanged'
                 else 'replaced'
             end as outcome
-        from incoming
+        -- vectorized parsers hand over timestamps, row parsers dates: compare as dates
+        from (select * replace (cast(trade_date as date) as trade_date) from incoming) as incoming
         left join trading_data.market_data as existing
             on existing.symbol = incoming.symbol and existing.trade_date = incoming.trade_date
     """)
@@ -191,6 +192,7 @@ def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[Path], fmt: str =
         files=files, rows_read=len(market) + len(actions) + skipped_non_equity, skipped_non_equity=skipped_non_equity,
     )
     ensure_source_tables(con)
+    con.execute("set enable_progress_bar = false")
     con.execute("begin transaction")
     try:
         write_market_data(con, market, report)
