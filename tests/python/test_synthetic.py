@@ -35,7 +35,7 @@ def test_prices_are_consistent_and_have_regimes_gaps_and_splits(tmp_path):
     assert (market["low"] <= market[["open", "close"]].min(axis=1)).all()
     assert (market["low"] > 0).all() and (market["volume"] >= 0).all()
     assert not market.duplicated(["symbol", "date"]).any()
-    assert (market["date"].dt.dayofweek < 5).all()
+    assert (market["date"].dt.day_of_week < 5).all()
     # at least one split, written unadjusted: the raw close falls by about the split ratio on the ex-date
     assert 1 <= len(actions) <= 10 and set(actions["action"]) == {"split"}
     for action in actions.itertuples():
