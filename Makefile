@@ -40,7 +40,11 @@ dbt-ci: venv ## load the sample into a fresh DuckDB file and run dbt build on th
 pytest: venv ## the Python test suite
 	$(BIN)/pytest -q
 
-test: lint sqlfluff dbt-ci pytest ## everything CI checks
+test: lint sqlfluff dbt-ci pytest bigquery-check ## everything CI checks
+
+.PHONY: bigquery-check
+bigquery-check: venv ## compile for BigQuery offline (target/bigquery); sqlglot + sqlfluff bigquery on every node
+	$(BIN)/python scripts/bigquery_check.py
 
 bench: venv ## benchmark dbt build vs TA-Lib/pandas and vectorbt; writes docs/BENCHMARKS.md (BENCH_ARGS="--sizes 50x5")
 	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
