@@ -58,3 +58,9 @@ def concat(fields: list[str]) -> str:
 
 def safe_cast(field: str, type_: str) -> str:
     return f"try_cast({field} as {type_})"
+
+
+def listagg(measure: str, delimiter_text: str = "','", order_by_clause: str | None = None,
+            limit_num: int | None = None) -> str:
+    order = f" {order_by_clause}" if order_by_clause else ""
+    return f"string_agg({measure}, {delimiter_text}{order})"

@@ -1,0 +1,49 @@
+-- noqa: disable=LT02
+-- (sqlfluff mis-reads the indentation of nested Jinja control tags in this Jinja-only macro.)
+{#-
+    strategy_indicator_columns(strategy_type, params): SQL expressions over the `indicators` mart
+    (one row per symbol and day) giving the values a strategy type compares:
+      indicator_value        the moving quantity (fast SMA, RSI, MACD line, close)
+      entry_reference_value  what it must cross to enter (slow SMA, entry level, signal line, lower band)
+      exit_reference_value   what it must cross to exit (slow SMA, exit level, signal line, middle band)
+      filter_value           a condition on entry only (EMA trend filter for macd_momentum) or NULL
+      labels                 the names of those four values, as text
+    Periods with a column in the mart use it; other SMA/Bollinger periods are computed here with
+    strategy_rolling_stat. RSI, MACD and EMA periods other than the mart's fail compilation until
+    they are wired to the recursive indicator macros.
+-#}
+{% macro strategy_indicator_columns(strategy_type, params) %}
+    {%- set mart_sma_periods = [20, 50, 200] -%}
+    {%- set mart_ema_periods = [12, 26, 50, 200] -%}
+    {%- set columns = {'filter_value': 'null'} -%}
+    {%- if strategy_type == 'sma_crossover' -%}
+        {%- set legs = [] -%}
+        {%- for period in [params.fast, params.slow] -%}
+            {%- do legs.append('sma_' ~ period if period in mart_sma_periods else strategy_rolling_stat('avg', 'close', period)) -%}
+        {%- endfor -%}
+        {%- do columns.update({'indicator_value': legs[0], 'entry_reference_value': legs[1], 'exit_reference_value': legs[1]}) -%}
+        {%- do columns.update({'labels': 'sma_' ~ params.fast ~ ',sma_' ~ params.slow ~ ',sma_' ~ params.slow ~ ','}) -%}
+    {%- elif strategy_type == 'rsi_mean_reversion' -%}
+        {%- if params.period != 14 -%}
+            {%- do exceptions.raise_compiler_error("rsi_mean_reversion: only RSI period 14 (the indicators mart) is wired; got " ~ params.period) -%}
+        {%- endif -%}
+        {%- do columns.update({'indicator_value': 'rsi_14', 'entry_reference_value': params.entry_level, 'exit_reference_value': params.exit_level}) -%}
+        {%- do columns.update({'labels': 'rsi_14,entry_level,exit_level,'}) -%}
+    {%- elif strategy_type == 'macd_momentum' -%}
+        {%- if [params.fast, params.slow, params.signal] != [12, 26, 9] or params.trend_ema not in mart_ema_periods -%}
+            {%- do exceptions.raise_compiler_error("macd_momentum: only MACD 12/26/9 and trend EMA in " ~ mart_ema_periods ~ " are wired") -%}
+        {%- endif -%}
+        {%- do columns.update({'indicator_value': 'macd', 'entry_reference_value': 'macd_signal', 'exit_reference_value': 'macd_signal'}) -%}
+        {%- do columns.update({'filter_value': 'ema_' ~ params.trend_ema, 'labels': 'macd,macd_signal,macd_signal,ema_' ~ params.trend_ema}) -%}
+    {%- elif strategy_type == 'bollinger_reversion' -%}
+        {%- set default_bands = params.period == 20 and params.num_stddev == 2 -%}
+        {%- set middle = 'bb_middle' if default_bands else strategy_rolling_stat('avg', 'close', params.period) -%}
+        {%- set deviation = strategy_rolling_stat('stddev_pop', 'close', params.period) -%}
+        {%- set lower = 'bb_lower' if default_bands else '(' ~ middle ~ ') - ' ~ params.num_stddev ~ ' * (' ~ deviation ~ ')' -%}
+        {%- do columns.update({'indicator_value': 'close', 'entry_reference_value': lower, 'exit_reference_value': middle}) -%}
+        {%- do columns.update({'labels': 'close,bb_lower,bb_middle,'}) -%}
+    {%- else -%}
+        {%- do exceptions.raise_compiler_error("no indicator columns for strategy type " ~ strategy_type) -%}
+    {%- endif -%}
+    {{ return(columns) }}
+{% endmacro %}

@@ -1,0 +1,79 @@
+{#-
+    strategy_param_sets(): the strategies declared in the dbt var `strategies`, expanded into one
+    entry per parameter set, at compile time.
+
+    Each declared strategy has: id, type, enabled (default true), params. A param given as a list
+    is a grid axis; the sets are the cartesian product of all axes (axes taken in key order).
+    Every set is merged over the type's defaults (strategy_type_defaults), so its parameters are
+    complete, and gets
+        param_set_id = first 16 hex chars of md5(type || '|' || canonical JSON of the parameters)
+    where the canonical JSON has sorted keys and integral numbers written as integers (20.0 -> 20).
+    The id depends only on type and parameter values, never on the strategy id or the order of the
+    declaration, so it is stable across builds and machines.
+
+    Returns a list of dicts: strategy_id, strategy_type, enabled, param_set_id, params,
+    parameters_json.
+-#}
+{% macro strategy_param_sets(enabled_only=false) %}
+    {%- set declared = var('strategies', []) -%}
+    {%- if declared is string -%}
+        {#- sqlfluff renders var() as a placeholder string: lint against a one-strategy example. -#}
+        {%- set declared = [{'id': 'lint_example', 'type': 'sma_crossover', 'params': {'fast': [20, 50]}}] -%}
+    {%- endif -%}
+    {%- set expanded = [] -%}
+    {%- set seen_ids = [] -%}
+    {%- for strategy in declared -%}
+        {%- if strategy.id in seen_ids -%}
+            {%- do exceptions.raise_compiler_error("strategy id declared twice: " ~ strategy.id) -%}
+        {%- endif -%}
+        {%- do seen_ids.append(strategy.id) -%}
+        {%- set defaults = strategy_type_defaults(strategy.type) -%}
+        {%- set given = strategy.get('params') or {} -%}
+        {%- for key in given -%}
+            {%- if key not in defaults -%}
+                {%- do exceptions.raise_compiler_error("strategy " ~ strategy.id ~ ": unknown parameter '" ~ key ~ "' for type " ~ strategy.type) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set grid = namespace(combos=[{}]) -%}
+        {%- for key in defaults | sort -%}
+            {%- set raw = given[key] if key in given else defaults[key] -%}
+            {%- set values = raw if (raw is iterable and raw is not string and raw is not mapping) else [raw] -%}
+            {%- set grown = [] -%}
+            {%- for combo in grid.combos -%}
+                {%- for value in values -%}
+                    {%- set next_combo = {} -%}
+                    {%- do next_combo.update(combo) -%}
+                    {%- if value is number and value == (value | int) -%}
+                        {%- do next_combo.update({key: value | int}) -%}
+                    {%- else -%}
+                        {%- do next_combo.update({key: value}) -%}
+                    {%- endif -%}
+                    {%- do grown.append(next_combo) -%}
+                {%- endfor -%}
+            {%- endfor -%}
+            {%- set grid.combos = grown -%}
+        {%- endfor -%}
+        {%- set enabled = strategy.get('enabled', true) -%}
+        {%- for params in grid.combos -%}
+            {%- do validate_strategy_params(strategy.id, strategy.type, params) -%}
+            {%- set canonical = params | tojson -%}
+            {%- set fingerprint = strategy.type ~ '|' ~ canonical -%}
+            {%- if local_md5 is defined -%}
+                {%- set param_set_id = local_md5(fingerprint)[:16] -%}
+            {%- else -%}
+                {%- set param_set_id = 'lint' ~ loop.index -%}
+            {%- endif -%}
+            {%- if enabled or not enabled_only -%}
+                {%- do expanded.append({
+                    'strategy_id': strategy.id,
+                    'strategy_type': strategy.type,
+                    'enabled': enabled,
+                    'param_set_id': param_set_id,
+                    'params': params,
+                    'parameters_json': canonical,
+                }) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(expanded) }}
+{% endmacro %}
