@@ -1,0 +1,45 @@
+{#-
+    linear_recurrence: the recursion behind EMA, Wilder smoothing, RSI, ATR, ADX and the MACD
+    signal line, computed with plain window sums (no recursive CTE, no UDF).
+
+    Recursion: y_s = seed_weight * sum(x over the seed_length rows ending at row s = seed_end),
+               y_t = decay * y_{t-1} + gain * x_t for t > s (NULL before s).
+    Closed form: y_t = gain * sum_{j <= t} decay^(t - j) * z_j, where z_j = x_j after the seed,
+    z_j = x_j * (seed_weight / gain) * decay^(j - s) on the seed rows (so the seed is just more
+    input rows) and 0 before them.
+    decay^(-j) overflows a double on long series, so rows are cut into blocks of B rows with
+    B * (1 - decay) ~ 60 (B * |ln decay| between 60 and 100): weights are taken relative to the
+    block start (at most e^100), the running sum restarts per block and the previous block's total
+    is carried in times decay^B. Blocks further back weigh at most decay^B < e^-60 and are dropped,
+    which is far below double precision. pow() is used rather than exp(k * ln(decay)), which would
+    lose k * |ln decay| ulps. Reference: shared note "recursive indicators in SQL" and TA-Lib's
+    ta_EMA.c / ta_RSI.c / ta_ATR.c / ta_ADX.c.
+
+    Arguments: value (SQL expression, must be non-NULL from the first seed row on), decay, gain,
+    seed_end (0-based row index of the first output), seed_length, seed_weight (1/m for a mean,
+    1 for a sum), partition_by, order_by (a dense 0-based per-partition row index).
+-#}
+{% macro linear_recurrence(value, decay, gain, seed_end, seed_length, seed_weight, partition_by='symbol', order_by='bar_index') -%}
+    {%- set block_rows = ((60.0 / (1.0 - decay)) | round(0, 'ceil') | int) -%}
+    {%- set block = 'cast(floor(' ~ order_by ~ ' / ' ~ block_rows ~ ') as ' ~ dbt.type_bigint() ~ ')' -%}
+    {%- set seed_first = seed_end - seed_length + 1 -%}
+    {%- set weighted -%}
+        (case
+            when {{ order_by }} > {{ seed_end }} then {{ value }}
+            when {{ order_by }} >= {{ seed_first }} then {{ value }} * {{ seed_weight / gain }} * pow({{ decay }}, {{ order_by }} - {{ seed_end }})
+            else 0
+        end) * pow({{ decay }}, {{ block_rows }} * {{ block }} - {{ order_by }})
+    {%- endset -%}
+    case when {{ order_by }} >= {{ seed_end }} then
+        {{ gain }} * pow({{ decay }}, {{ order_by }} - {{ block_rows }} * {{ block }}) * (
+            sum({{ weighted }}) over (
+                partition by {{ partition_by }}, {{ block }} order by {{ order_by }}
+                rows between unbounded preceding and current row
+            )
+            + coalesce({{ decay ** block_rows }} * sum({{ weighted }}) over (
+                partition by {{ partition_by }} order by {{ block }}
+                range between 1 preceding and 1 preceding
+            ), 0)
+        )
+    end
+{%- endmacro %}

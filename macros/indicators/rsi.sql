@@ -1,0 +1,25 @@
+{#-
+    rsi: relative strength index, TA-Lib RSI.
+
+    Formula: with gain_t = max(change_t, 0), loss_t = max(-change_t, 0) (change = close - previous
+    close), AG and AL their Wilder averages: RSI = 100 * AG / (AG + AL).
+    TA-Lib seeding (unstable period 0): the first value is at row period (change starts at row 1),
+    AG and AL seeded with the mean of changes 1..period. RSI is 0 when AG + AL is below 1e-8
+    (flat prices give 0, not 50). change_column must be NULL only on row 0.
+    Reference: Wilder (1978); TA-Lib ta_RSI.c.
+-#}
+{% macro rsi_average_gain(change_column, period, partition_by='symbol', order_by='bar_index') -%}
+    {{ wilder_average('case when ' ~ change_column ~ ' > 0 then ' ~ change_column ~ ' else 0 end', period, partition_by, order_by, input_start=1) }}
+{%- endmacro %}
+
+{% macro rsi_average_loss(change_column, period, partition_by='symbol', order_by='bar_index') -%}
+    {{ wilder_average('case when ' ~ change_column ~ ' < 0 then -' ~ change_column ~ ' else 0 end', period, partition_by, order_by, input_start=1) }}
+{%- endmacro %}
+
+{#- The final step, on the two Wilder averages computed by the macros above. -#}
+{% macro rsi(average_gain, average_loss) -%}
+    case
+        when abs({{ average_gain }} + {{ average_loss }}) < 1e-8 then 0.0
+        else 100.0 * {{ average_gain }} / ({{ average_gain }} + {{ average_loss }})
+    end
+{%- endmacro %}
