@@ -1,26 +1,31 @@
 """Path-dependent indicators (Parabolic SAR, SuperTrend, chandelier exit) per (symbol, trade_date).
 
 The logic lives in the pure functions of ``strategy_engine.path``; this model only reads the
-adjusted prices, applies them one symbol at a time and returns the table. Parameters come from
-the dbt var ``path_indicator_params`` (passed in as JSON by dbt_project.yml).
+adjusted prices, applies them one symbol at a time and returns the rows. Parameters come from
+the dbt var ``path_indicator_params`` (handed in as JSON by path_indicators.yml).
 
-- DuckDB: runs in-process; pandas frame in, one call per symbol, pandas frame out.
+- DuckDB, first build or --full-refresh: every symbol from its first row.
+- DuckDB, incremental: each symbol continues from the state stored on its last row and only its
+  new rows are computed. A symbol is replayed from its first row instead when any stored row no
+  longer matches stg_market_data (a late corporate action re-adjusts its history, a corrected
+  price) or when it is still inside a warm-up. delete+insert on (symbol, trade_date) then
+  replaces exactly the rows returned.
 - BigQuery: runs on Dataproc Serverless (configured in dbt_project.yml); Spark groups the rows by
-  symbol and applies the same per-symbol function with ``applyInPandas``.
+  symbol and applies the same per-symbol function with ``applyInPandas`` (always every row; the
+  merge on (symbol, trade_date) makes that equal to a full refresh).
 """
 
 import json
 
 PRICE_COLUMNS = ["symbol", "trade_date", "high", "low", "close"]
-SPARK_TYPES = {"double": "double", "boolean": "boolean", "bigint": "bigint"}
 
 
 def _spark_model(prices, params):
     from strategy_engine.path import path_indicators
 
     schema = ", ".join(
-        ["symbol string", "trade_date date", "close double"]
-        + [f"{name} {SPARK_TYPES[kind]}" for name, kind in params.output_columns()]
+        ["symbol string", "trade_date date", "high double", "low double", "close double"]
+        + [f"{name} {kind}" for name, kind in params.output_columns()]
     )
 
     def per_symbol(frame):
@@ -29,15 +34,88 @@ def _spark_model(prices, params):
     return prices.select(*PRICE_COLUMNS).groupBy("symbol").applyInPandas(per_symbol, schema=schema)
 
 
+def _changed_or_new_symbols(prices, this):
+    """Symbols whose stored rows differ from today's prices up to their last stored date, or new."""
+    return {
+        row[0]
+        for row in prices.query(
+            "prices",
+            f"""
+            with
+            stored as (select symbol, trade_date, high, low, close from {this}),
+            last_stored as (select symbol, max(trade_date) as last_date from stored group by symbol),
+            current_prices as (
+                select prices.symbol, prices.trade_date, prices.high, prices.low, prices.close,
+                       last_stored.last_date
+                from prices left join last_stored on prices.symbol = last_stored.symbol
+                where last_stored.last_date is null or prices.trade_date <= last_stored.last_date
+            )
+            select distinct coalesce(current_prices.symbol, stored.symbol)
+            from current_prices
+            full outer join stored
+                on current_prices.symbol = stored.symbol and current_prices.trade_date = stored.trade_date
+            where current_prices.symbol is null
+               or stored.symbol is null
+               or current_prices.high is distinct from stored.high
+               or current_prices.low is distinct from stored.low
+               or current_prices.close is distinct from stored.close
+            """,
+        ).fetchall()
+    }
+
+
+def _incremental(session, prices, this, params):
+    import pandas as pd
+
+    from strategy_engine.path import continue_path_indicators, path_indicators
+
+    replay = _changed_or_new_symbols(prices, this)
+    tail_rows = max([2, *(c.period for c in params.chandelier_long)])
+    stored_tails = session.sql(
+        f"""
+        select *
+        from (
+            select *,
+                   count(*) over (partition by symbol) as stored_rows,
+                   row_number() over (partition by symbol order by trade_date desc) as rows_from_end
+            from {this}
+        ) as numbered
+        where rows_from_end <= {tail_rows}
+        """
+    ).df()
+    stored_tails = stored_tails[~stored_tails["symbol"].isin(replay)]
+    new_rows = prices.query(
+        "prices",
+        f"""
+        select {", ".join(f"prices.{c}" for c in PRICE_COLUMNS)}
+        from prices
+        inner join (select symbol, max(trade_date) as last_date from {this} group by symbol) as last_stored
+            on prices.symbol = last_stored.symbol and prices.trade_date > last_stored.last_date
+        """,
+    ).df()
+    continued, warming_up = continue_path_indicators(new_rows, stored_tails, params)
+    replay |= warming_up
+    if not replay:
+        return continued
+    every_price = prices.df()
+    replayed = path_indicators(every_price[every_price["symbol"].isin(replay)], params)
+    return pd.concat([replayed, continued], ignore_index=True)
+
+
 def model(dbt, session):
     from strategy_engine.path import PathIndicatorParams, path_indicators
 
-    dbt.config(materialized="table")
-    params = PathIndicatorParams.from_config(json.loads(dbt.config.get("path_indicator_params") or "{}"))
+    # dbt only hands a Python model the config keys it reads in a plain dbt.config.get(...) call.
+    raw_params = dbt.config.get("path_indicator_params")
+    params = PathIndicatorParams.from_config(json.loads(raw_params or "{}"))
+    prices = dbt.ref("stg_market_data")
     if dbt.config.get("target_type") == "bigquery":
-        return _spark_model(dbt.ref("stg_market_data"), params)
-    prices = dbt.ref("stg_market_data").select(", ".join(PRICE_COLUMNS)).df()
-    result = path_indicators(prices, params)
+        return _spark_model(prices, params)
+    prices = prices.select(", ".join(PRICE_COLUMNS))
+    if dbt.is_incremental:
+        result = _incremental(session, prices, dbt.this, params)
+    else:
+        result = path_indicators(prices.df(), params)
     # DuckDB hands dates to pandas as datetime64; give them back as DATE.
     result["trade_date"] = result["trade_date"].dt.date
     return result

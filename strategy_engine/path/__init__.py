@@ -7,7 +7,13 @@ returned, so a daily run need not replay history. The dbt Python model
 
 from strategy_engine.path.atr import AtrState
 from strategy_engine.path.chandelier import ChandelierState, chandelier_long, chandelier_long_arrays
-from strategy_engine.path.frame import path_indicators, path_indicators_for_symbol
+from strategy_engine.path.frame import (
+    SymbolState,
+    continue_path_indicators,
+    path_indicators,
+    path_indicators_for_symbol,
+    state_from_stored,
+)
 from strategy_engine.path.params import DEFAULT_PARAMS, PathIndicatorParams
 from strategy_engine.path.psar import PsarState, psar, psar_arrays
 from strategy_engine.path.supertrend import SupertrendState, supertrend, supertrend_arrays
@@ -18,6 +24,9 @@ __all__ = [
     "ChandelierState",
     "PathIndicatorParams",
     "PsarState",
+    "SymbolState",
+    "continue_path_indicators",
+    "state_from_stored",
     "SupertrendState",
     "chandelier_long",
     "chandelier_long_arrays",

@@ -20,14 +20,15 @@ class ChandelierState:
     recent_highs: tuple[float, ...]  # the last period - 1 highs, oldest first
 
 
-def chandelier_long_arrays(
+def chandelier_long_path(
     high: np.ndarray,
     low: np.ndarray,
     close: np.ndarray,
     period: int = 22,
     multiplier: float = 3.0,
     state: ChandelierState | None = None,
-) -> tuple[np.ndarray, ChandelierState]:
+) -> tuple[np.ndarray, np.ndarray, ChandelierState]:
+    """Level, the ATR(period) per row (part of the state) and the state after the last row."""
     high, low, close = (np.ascontiguousarray(a, dtype=np.float64) for a in (high, low, close))
     if state is None:
         state = ChandelierState(initial_atr_state(), ())
@@ -42,6 +43,18 @@ def chandelier_long_arrays(
     keep = max(int(period) - 1, 0)
     recent = tuple(float(v) for v in history[len(history) - keep :]) if keep else ()
     final = ChandelierState(AtrState(int(rows_seen), float(tr_sum), float(last_atr), float(last_close)), recent)
+    return level, atr, final
+
+
+def chandelier_long_arrays(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    period: int = 22,
+    multiplier: float = 3.0,
+    state: ChandelierState | None = None,
+) -> tuple[np.ndarray, ChandelierState]:
+    level, _, final = chandelier_long_path(high, low, close, period, multiplier, state)
     return level, final
 
 

@@ -38,6 +38,15 @@ class PsarParams:
     def trend_column(self) -> str:
         return "psar_is_long" if self.primary else f"psar_is_long_{_token(self.acceleration)}_{_token(self.maximum)}"
 
+    @property
+    def state_columns(self) -> tuple[str, str, str]:
+        """Next row's SAR, extreme point, acceleration factor: the state after each row."""
+        return (
+            f"{self.value_column}_next",
+            f"{self.value_column}_extreme_point",
+            f"{self.value_column}_acceleration_factor",
+        )
+
 
 @dataclass(frozen=True)
 class SupertrendParams:
@@ -54,6 +63,11 @@ class SupertrendParams:
         suffix = "" if self.primary else f"_{self.period}_{_token(self.multiplier)}"
         return f"supertrend_direction{suffix}"
 
+    @property
+    def state_columns(self) -> tuple[str, str, str]:
+        """ATR, final upper band, final lower band: the state after each row."""
+        return (f"{self.value_column}_atr", f"{self.value_column}_final_upper", f"{self.value_column}_final_lower")
+
 
 @dataclass(frozen=True)
 class ChandelierParams:
@@ -63,6 +77,10 @@ class ChandelierParams:
     @property
     def value_column(self) -> str:
         return f"chandelier_long_{self.period}_{_token(self.multiplier)}"
+
+    @property
+    def atr_column(self) -> str:
+        return f"{self.value_column}_atr"
 
 
 @dataclass(frozen=True)
@@ -88,7 +106,10 @@ class PathIndicatorParams:
         )
 
     def output_columns(self) -> list[tuple[str, str]]:
-        """(column, type) of the computed columns, type one of 'double', 'boolean', 'bigint'."""
+        """(column, type) of the computed columns, type one of 'double', 'boolean', 'bigint'.
+
+        The indicators come first, then the state columns an incremental run continues from.
+        """
         columns: list[tuple[str, str]] = []
         for p in self.psar:
             columns += [(p.value_column, "double"), (p.trend_column, "boolean")]
@@ -96,4 +117,16 @@ class PathIndicatorParams:
             columns += [(s.value_column, "double"), (s.direction_column, "bigint")]
         for c in self.chandelier_long:
             columns.append((c.value_column, "double"))
+        for p in self.psar:
+            columns += [(name, "double") for name in p.state_columns]
+        for s in self.supertrend:
+            columns += [(name, "double") for name in s.state_columns]
+        for c in self.chandelier_long:
+            columns.append((c.atr_column, "double"))
         return columns
+
+    @property
+    def longest_lookback(self) -> int:
+        """Rows a symbol needs before every recursion is past its seeding (and PSAR has started)."""
+        periods = [s.period for s in self.supertrend] + [c.period for c in self.chandelier_long]
+        return max([1, *periods]) + 1

@@ -45,6 +45,9 @@ def _psar_kernel(
     out = np.full(n, np.nan)
     out_long = np.zeros(n, dtype=np.int8)
     valid = np.zeros(n, dtype=np.bool_)
+    out_next = np.full(n, np.nan)
+    out_ep = np.full(n, np.nan)
+    out_af = np.full(n, np.nan)
     if acceleration > maximum:
         acceleration = maximum
     start = 0
@@ -57,7 +60,7 @@ def _psar_kernel(
         new_low = prev_low_in
     else:
         if n < 2:
-            return out, out_long, valid, False, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan
+            return out, out_long, valid, out_next, out_ep, out_af, False, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan
         diff_plus = high[1] - high[0]
         diff_minus = low[0] - low[1]
         is_long = not (diff_minus > 0 and diff_plus < diff_minus)
@@ -135,17 +138,32 @@ def _psar_kernel(
                     sar = new_high
         out_long[i] = 1 if is_long else 0
         valid[i] = True
-    return out, out_long, valid, True, 1.0 if is_long else 0.0, sar, ep, af, new_high, new_low
+        out_next[i] = sar
+        out_ep[i] = ep
+        out_af[i] = af
+    return out, out_long, valid, out_next, out_ep, out_af, True, 1.0 if is_long else 0.0, sar, ep, af, new_high, new_low
 
 
-def psar_arrays(
+@dataclass(frozen=True)
+class PsarPath:
+    """Per-row outputs; next_sar/extreme_point/acceleration_factor are the state after each row."""
+
+    sar: np.ndarray
+    is_long: np.ndarray  # 1.0 long, 0.0 short, NaN where there is no SAR
+    next_sar: np.ndarray
+    extreme_point: np.ndarray
+    acceleration_factor: np.ndarray
+    final_state: PsarState | None
+
+
+def psar_path(
     high: np.ndarray,
     low: np.ndarray,
     acceleration: float = 0.02,
     maximum: float = 0.2,
     state: PsarState | None = None,
-) -> tuple[np.ndarray, np.ndarray, PsarState | None]:
-    """SAR values, trend flags (NaN where there is no SAR) and the state after the last row."""
+) -> PsarPath:
+    """The SAR recursion over one symbol's rows, optionally continuing from ``state``."""
     high = np.ascontiguousarray(high, dtype=np.float64)
     low = np.ascontiguousarray(low, dtype=np.float64)
     if state is None:
@@ -160,12 +178,27 @@ def psar_arrays(
             state.last_high,
             state.last_low,
         )
-    sar, is_long, valid, has_state, *rest = _psar_kernel(high, low, float(acceleration), float(maximum), *args)
+    sar, is_long, valid, next_sar, ep_rows, af_rows, has_state, *rest = _psar_kernel(
+        high, low, float(acceleration), float(maximum), *args
+    )
     trend = np.where(valid, is_long.astype(np.float64), np.nan)
-    if not has_state:
-        return sar, trend, state
-    long_flag, next_sar, ep, af, last_high, last_low = rest
-    return sar, trend, PsarState(bool(long_flag), next_sar, ep, af, last_high, last_low)
+    final = state
+    if has_state:
+        long_flag, last_sar, ep, af, last_high, last_low = rest
+        final = PsarState(bool(long_flag), last_sar, ep, af, last_high, last_low)
+    return PsarPath(sar, trend, next_sar, ep_rows, af_rows, final)
+
+
+def psar_arrays(
+    high: np.ndarray,
+    low: np.ndarray,
+    acceleration: float = 0.02,
+    maximum: float = 0.2,
+    state: PsarState | None = None,
+) -> tuple[np.ndarray, np.ndarray, PsarState | None]:
+    """SAR values, trend flags (NaN where there is no SAR) and the state after the last row."""
+    path = psar_path(high, low, acceleration, maximum, state)
+    return path.sar, path.is_long, path.final_state
 
 
 def psar(

@@ -36,6 +36,8 @@ def _bands_kernel(
     n = high.shape[0]
     line = np.full(n, np.nan)
     trend = np.zeros(n, dtype=np.int8)
+    uppers = np.full(n, np.nan)
+    lowers = np.full(n, np.nan)
     for i in range(n):
         if not np.isnan(atr[i]):
             middle = (high[i] + low[i]) / 2.0
@@ -56,19 +58,33 @@ def _bands_kernel(
                     direction = -1
             line[i] = final_lower if direction == 1 else final_upper
             trend[i] = direction
+            uppers[i] = final_upper
+            lowers[i] = final_lower
         last_close = close[i]
-    return line, trend, final_upper, final_lower, direction
+    return line, trend, uppers, lowers, final_upper, final_lower, direction
 
 
-def supertrend_arrays(
+@dataclass(frozen=True)
+class SupertrendPath:
+    """Per-row outputs; atr and the final bands are also the state after each row."""
+
+    line: np.ndarray
+    direction: np.ndarray  # 1.0 up, -1.0 down, NaN before the first ATR
+    atr: np.ndarray
+    final_upper: np.ndarray
+    final_lower: np.ndarray
+    final_state: SupertrendState
+
+
+def supertrend_path(
     high: np.ndarray,
     low: np.ndarray,
     close: np.ndarray,
     period: int = 10,
     multiplier: float = 3.0,
     state: SupertrendState | None = None,
-) -> tuple[np.ndarray, np.ndarray, SupertrendState]:
-    """SuperTrend line, direction (NaN before the first ATR) and the state after the last row."""
+) -> SupertrendPath:
+    """The SuperTrend recursion over one symbol's rows, optionally continuing from ``state``."""
     high, low, close = (np.ascontiguousarray(a, dtype=np.float64) for a in (high, low, close))
     if state is None:
         state = SupertrendState(initial_atr_state(), np.nan, np.nan, 0)
@@ -76,7 +92,7 @@ def supertrend_arrays(
     atr, rows_seen, tr_sum, last_atr, last_close = atr_kernel(
         high, low, close, int(period), atr_in.rows_seen, atr_in.true_range_sum, atr_in.atr, atr_in.last_close
     )
-    line, trend, upper, lower, direction = _bands_kernel(
+    line, trend, uppers, lowers, upper, lower, direction = _bands_kernel(
         high,
         low,
         close,
@@ -94,7 +110,20 @@ def supertrend_arrays(
         float(lower),
         int(direction),
     )
-    return line, direction_out, final
+    return SupertrendPath(line, direction_out, atr, uppers, lowers, final)
+
+
+def supertrend_arrays(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    period: int = 10,
+    multiplier: float = 3.0,
+    state: SupertrendState | None = None,
+) -> tuple[np.ndarray, np.ndarray, SupertrendState]:
+    """SuperTrend line, direction (NaN before the first ATR) and the state after the last row."""
+    path = supertrend_path(high, low, close, period, multiplier, state)
+    return path.line, path.direction, path.final_state
 
 
 def supertrend(
