@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -49,6 +50,57 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
+def _iso_date(text: str):  # noqa: ANN202 - argparse type
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from error
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from strategy_engine.daily_run import RunOptions, exchange_today, run_daily
+
+    return run_daily(RunOptions(
+        day=args.date or exchange_today(), target=args.target, full_refresh=args.full_refresh,
+        force=args.force, dry_run=args.dry_run, select=args.select, validate_first=not args.skip_validation,
+    ))
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from strategy_engine.alerts import Alert, send_alert
+    from strategy_engine.daily_run import exchange_today
+    from strategy_engine.structured_log import configure_logging
+    from strategy_engine.validation import validate
+
+    configure_logging()
+    day = args.date or exchange_today()
+    print(f"validating {day} on target {args.target} ...", flush=True)
+    report = validate(day, args.target, freshness=not args.skip_freshness)
+    for note in report.notes:
+        print(f"  ok: {note}")
+    for problem in report.problems:
+        print(f"  PROBLEM: {problem}")
+    if not report.ok and not args.no_alert:
+        send_alert(Alert("validation_warning", day, f"Pre-market validation problems for {day}",
+                         report.problems, severity="warning"))
+    return 0 if report.ok else 1
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from strategy_engine.server import serve
+
+    return serve(args.host, args.port, args.target)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from strategy_engine.daily_run import exchange_today
+    from strategy_engine.reports import write_report
+
+    return write_report(args.date or exchange_today(), args.target, send=args.send)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="strategy-engine",
@@ -90,6 +142,59 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="load the bundled NIFTY 50 sample, build everything on DuckDB, print a summary",
     )
     demo.set_defaults(handler=_cmd_demo)
+
+    target_default = os.environ.get("SE_TARGET", "local")
+
+    run = commands.add_parser(
+        "run", help="the daily job: calendar check, validation, dbt build, ops.runs, alerts",
+        description="Skip exchange holidays and weekends (NSE calendar) unless --force, validate the "
+        "inputs, run `dbt build`, record the run in ops.runs and send alerts (signal digest, or the "
+        "failing models and tests). Exit code 1 when anything failed.",
+    )
+    run.add_argument("--date", type=_iso_date, help="session date (default: today in Asia/Kolkata)")
+    run.add_argument("--target", default=target_default, choices=["local", "ci", "dev", "prod"],
+                     help="dbt target (default: env SE_TARGET or local)")
+    run.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+    run.add_argument("--force", action="store_true", help="run even when the date is not a trading session")
+    run.add_argument("--dry-run", action="store_true", help="say what would run, change nothing")
+    run.add_argument("--select", help="dbt node selection (default: the whole project)")
+    run.add_argument("--skip-validation", action="store_true", help="do not check inputs before building")
+    run.set_defaults(handler=_cmd_run)
+
+    validate = commands.add_parser(
+        "validate", help="pre-market check: source freshness, expected symbols, data-quality warnings",
+        description="Check source freshness (dbt source freshness), that every universe symbol has a "
+        "price for the date, and the data_quality_warnings model. Alerts on problems; exit code 1 then.",
+    )
+    validate.add_argument("--date", type=_iso_date, help="session date (default: today in Asia/Kolkata)")
+    validate.add_argument("--target", default=target_default, choices=["local", "ci", "dev", "prod"],
+                          help="dbt target (default: env SE_TARGET or local)")
+    validate.add_argument("--skip-freshness", action="store_true", help="skip dbt source freshness")
+    validate.add_argument("--no-alert", action="store_true", help="print problems only, send nothing")
+    validate.set_defaults(handler=_cmd_validate)
+
+    serve = commands.add_parser(
+        "serve", help="HTTP service: /health, POST /run, /signals, /performance",
+        description="Serve GET /health, POST /run (bearer token from env SE_RUN_TOKEN or a Google-signed "
+        "OIDC token for audience SE_OIDC_AUDIENCE), GET /signals?date=, GET /performance?strategy=.",
+    )
+    serve.add_argument("--host", default=os.environ.get("SE_HOST", "0.0.0.0"), help="bind address")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")),
+                       help="port (default: env PORT or 8080)")
+    serve.add_argument("--target", default=target_default, choices=["local", "ci", "dev", "prod"],
+                       help="dbt target the service reads and runs")
+    serve.set_defaults(handler=_cmd_serve)
+
+    report = commands.add_parser(
+        "report", help="write a self-contained HTML report to reports/ (optionally e-mail it)",
+        description="Equity curves, drawdowns, signal counts, the day's signals, per-strategy performance "
+        "and a data-quality summary as one HTML file with inline SVG charts.",
+    )
+    report.add_argument("--date", type=_iso_date, help="report date (default: today in Asia/Kolkata)")
+    report.add_argument("--target", default=target_default, choices=["local", "ci", "dev", "prod"],
+                        help="dbt target to read")
+    report.add_argument("--send", action="store_true", help="e-mail it through the configured mailto channels")
+    report.set_defaults(handler=_cmd_report)
     return parser
 
 

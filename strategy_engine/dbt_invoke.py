@@ -22,6 +22,19 @@ class DbtOutcome:
         return [r for r in self.results if r.get("status") in {"error", "fail", "runtime error"}]
 
 
+def _release_duckdb() -> None:
+    """Close dbt-duckdb's cached in-process database, so this process can open the file again
+    (with another configuration, or read-only) once dbt is done."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None and hasattr(environment, "close"):
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
 def run_dbt(args: list[str], target: str | None = None, target_path: str | None = None,
             vars: dict | None = None) -> DbtOutcome:
     """Invoke `dbt <args>` in-process; returns the parsed run_results.json."""
@@ -38,7 +51,10 @@ def run_dbt(args: list[str], target: str | None = None, target_path: str | None 
         cli_args += ["--target", target]
     if vars:
         cli_args += ["--vars", json.dumps(vars)]
-    result = dbtRunner().invoke(cli_args)
+    try:
+        result = dbtRunner().invoke(cli_args)
+    finally:
+        _release_duckdb()
     run_results_file = target_dir / "run_results.json"
     results: list[dict] = []
     if run_results_file.exists():

@@ -73,7 +73,7 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
@@ -84,7 +84,7 @@ class RunRecord:
     run_date: date
     target: str
     status: str = "running"
-    started_at: datetime = field(default_factory=_now)
+    started_at: datetime = field(default_factory=utc_now)
     finished_at: datetime | None = None
     model_timings: dict[str, float] = field(default_factory=dict)
     row_counts: dict[str, int] = field(default_factory=dict)
@@ -142,7 +142,7 @@ def record_alert(alert_date: date, kind: str, channel: str, status: str, attempt
     with ops_connection(path) as con:
         con.execute(
             "insert or replace into ops.alert_log values (?, ?, ?, ?, ?, ?, ?, ?, null)",
-            [alert_date, kind, channel, status, attempts, error, run_id, _now()],
+            [alert_date, kind, channel, status, attempts, error, run_id, utc_now()],
         )
 
 

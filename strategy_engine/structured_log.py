@@ -56,6 +56,18 @@ class JsonLineFormatter(logging.Formatter):
         return redact(json.dumps(entry, default=str))
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at emit time (it is replaced under test runners)."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN201
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 _CONFIGURED = False
 
 
@@ -66,7 +78,7 @@ def configure_logging(level: str | None = None) -> None:
     logger.setLevel(level or os.environ.get("SE_LOG_LEVEL", "INFO"))
     if _CONFIGURED:
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     handler.setFormatter(JsonLineFormatter())
     logger.addHandler(handler)
     logger.propagate = False

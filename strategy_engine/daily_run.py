@@ -1,0 +1,161 @@
+"""The daily job: calendar check, validation, `dbt build`, record in ops.runs, alerts."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from strategy_engine import alerts, marts, ops
+from strategy_engine.alerts import Alert
+from strategy_engine.calendar import check_session
+from strategy_engine.dbt_invoke import DbtOutcome, run_dbt
+from strategy_engine.marts import MartReader, MissingMart
+from strategy_engine.structured_log import RUN_ID, configure_logging, log_event
+from strategy_engine.validation import validate
+
+logger = logging.getLogger("strategy_engine.run")
+EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
+COUNTED_MARTS = [
+    ("staging", "stg_market_data"), ("strategy_data", "signals"), ("strategy_data", "positions"),
+    ("strategy_data", "trades"), ("strategy_data", "equity_curve"), ("strategy_data", "performance"),
+    ("strategy_data", "market_data_rejected"),
+]
+
+
+def exchange_today() -> date:
+    return datetime.now(EXCHANGE_TZ).date()
+
+
+def default_target() -> str:
+    return os.environ.get("SE_TARGET", "local")
+
+
+@dataclass
+class RunOptions:
+    day: date
+    target: str
+    full_refresh: bool = False
+    force: bool = False
+    dry_run: bool = False
+    select: str | None = None
+    validate_first: bool = True
+
+
+def _dbt_args(options: RunOptions) -> list[str]:
+    args = ["build"]
+    if options.full_refresh:
+        args.append("--full-refresh")
+    if options.select:
+        args += ["--select", options.select]
+    return args
+
+
+def _failures(outcome: DbtOutcome) -> list[dict]:
+    failures = [
+        {"node": r.get("unique_id"), "status": r.get("status"), "message": (r.get("message") or "")[:500]}
+        for r in outcome.failures
+    ]
+    if not outcome.success and not failures:
+        failures.append({"node": "dbt", "status": "error", "message": (outcome.error or "dbt build failed")[:500]})
+    return failures
+
+
+def _row_counts(target: str) -> dict[str, int]:
+    reader = MartReader(target)
+    counts = {}
+    for schema, table in COUNTED_MARTS:
+        try:
+            counts[f"{schema}.{table}"] = int(reader.query("select count(*) from {t}", t=(schema, table)).rows[0][0])
+        except MissingMart:
+            continue
+    return counts
+
+
+def digest_alert(day: date, target: str) -> Alert | None:
+    """The daily signal digest; None (with a log line) when the digest mart is not built."""
+    reader = MartReader(target)
+    try:
+        rows = marts.daily_digest(reader, day).dicts()
+    except MissingMart as missing:
+        log_event(logger, "digest_skipped", reason=str(missing))
+        print(f"  no digest: {missing}")
+        return None
+    lines = [", ".join(f"{k}={v}" for k, v in row.items() if v is not None) for row in rows[:50]]
+    if not lines:
+        lines = ["no signals today"]
+    return Alert("signal_digest", day, f"Strategy engine signals for {day}", lines)
+
+
+def run_daily(options: RunOptions) -> int:
+    configure_logging()
+    run = ops.RunRecord(ops.new_run_id(), "run", options.day, options.target)
+    token = RUN_ID.set(run.run_id)
+    try:
+        return _run(options, run)
+    finally:
+        RUN_ID.reset(token)
+
+
+def _run(options: RunOptions, run: ops.RunRecord) -> int:
+    session = check_session(options.day)
+    print(f"[1/5] calendar: {options.day} is {'a session' if session.is_session else 'not a session'} "
+          f"({session.reason})", flush=True)
+    if not session.is_session and not options.force:
+        print("      skipping (use --force to run anyway)")
+        if not options.dry_run:
+            run.status, run.message, run.finished_at = "skipped", session.reason, ops.utc_now()
+            ops.record_run(run)
+        log_event(logger, "run_skipped", day=options.day, reason=session.reason)
+        return 0
+    if options.dry_run:
+        print(f"[dry-run] would validate, then `dbt {' '.join(_dbt_args(options))}` on target {options.target}, "
+              "record ops.runs and send alerts")
+        return 0
+
+    ops.record_run(run)
+    log_event(logger, "run_started", day=options.day, target=options.target)
+    earlier = alerts.previous_failures_alert(run.run_id, options.day)
+    if earlier:
+        alerts.send_alert(earlier, run.run_id)
+
+    if options.validate_first:
+        print("[2/5] validating inputs ...", flush=True)
+        report = validate(options.day, options.target, freshness=False)
+        if not report.ok:
+            alerts.send_alert(Alert("validation_warning", options.day, f"Data validation warnings for {options.day}",
+                                    report.problems, severity="warning"), run.run_id)
+    print(f"[3/5] dbt {' '.join(_dbt_args(options))} (target {options.target}) ...", flush=True)
+    outcome = run_dbt(_dbt_args(options), target=options.target, vars={"run_date": options.day.isoformat()})
+    run.model_timings = {
+        r["unique_id"]: round(float(r.get("execution_time") or 0.0), 3)
+        for r in outcome.results if str(r.get("unique_id", "")).startswith(("model.", "seed.", "snapshot."))
+    }
+    run.failures = _failures(outcome)
+    run.status = "success" if outcome.success and not run.failures else "failed"
+    print(f"      {len(outcome.results)} nodes, {len(run.failures)} failure(s)", flush=True)
+
+    print("[4/5] recording the run in ops.runs ...", flush=True)
+    if options.target in marts.DUCKDB_TARGETS:
+        run.row_counts = _row_counts(options.target)
+    run.finished_at = ops.utc_now()
+    run.message = "ok" if run.status == "success" else f"{len(run.failures)} failing node(s)"
+    ops.record_run(run)
+    log_event(logger, "run_finished", status=run.status, failures=len(run.failures),
+              seconds=(run.finished_at - run.started_at).total_seconds())
+
+    print("[5/5] alerts ...", flush=True)
+    if run.status == "failed":
+        lines = [f"{f['node']} ({f['status']}): {f['message']}" for f in run.failures]
+        alerts.send_alert(Alert("run_failure", options.day, f"Daily run {run.run_id} failed on {options.target}",
+                                lines, severity="failure"), run.run_id)
+        for line in lines:
+            print(f"  FAILED {line}", flush=True)
+        return 1
+    digest = digest_alert(options.day, options.target)
+    if digest:
+        alerts.send_alert(digest, run.run_id)
+    print(f"done: run {run.run_id} succeeded at {datetime.now(UTC).isoformat(timespec='seconds')}")
+    return 0

@@ -1,0 +1,214 @@
+"""Read-only access to the marts, for presentation only (CLI output, alerts, report, HTTP service).
+
+Every query is fixed text with bound parameters; nothing from a request is ever spliced into SQL.
+A mart another part of the project has not built yet raises MissingMart with a clear message.
+DuckDB (local, ci) is read through the duckdb module; BigQuery (dev, prod) through its client.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from strategy_engine.paths import duckdb_path
+
+DUCKDB_TARGETS = {"local", "ci"}
+MARTS_SCHEMA = "strategy_data"
+
+
+class MissingMart(LookupError):
+    def __init__(self, schema: str, table: str) -> None:
+        super().__init__(
+            f"{schema}.{table} does not exist in the warehouse yet: build it with "
+            f"`dbt build --select {table}` (or `strategy-engine run --force`)."
+        )
+        self.table = table
+
+
+@dataclass
+class Rows:
+    columns: list[str]
+    rows: list[tuple]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+class MartReader:
+    """Parameterized reads; `{p:name}` in query text becomes the dialect's named parameter."""
+
+    def __init__(self, target: str | None = None) -> None:
+        self.target = target or os.environ.get("SE_TARGET", "local")
+        self.dialect = "duckdb" if self.target in DUCKDB_TARGETS else "bigquery"
+
+    # -- dialect plumbing -------------------------------------------------------------------
+    def _relation(self, schema: str, table: str) -> str:
+        if self.dialect == "duckdb":
+            return f'"{schema}"."{table}"'
+        project = os.environ.get("SE_BQ_PROJECT", "strategy-engine-prod")
+        return f"`{project}.{schema}.{table}`"
+
+    def _param(self, name: str) -> str:
+        return f"${name}" if self.dialect == "duckdb" else f"@{name}"
+
+    def columns(self, schema: str, table: str) -> list[str]:
+        if self.dialect == "duckdb":
+            import duckdb
+
+            path = duckdb_path()
+            if not path.exists():
+                raise MissingMart(schema, table)
+            with duckdb.connect(str(path), read_only=True) as con:
+                found = con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? "
+                    "and table_name = ? order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+        else:
+            found = self._bigquery(
+                f"select column_name from `{os.environ.get('SE_BQ_PROJECT', 'strategy-engine-prod')}"
+                f".{schema}.INFORMATION_SCHEMA.COLUMNS` where table_name = @t order by ordinal_position",
+                {"t": table},
+            ).rows
+        if not found:
+            raise MissingMart(schema, table)
+        return [row[0] for row in found]
+
+    def has(self, schema: str, table: str) -> bool:
+        try:
+            self.columns(schema, table)
+        except MissingMart:
+            return False
+        return True
+
+    def query(self, sql_template: str, params: dict[str, Any] | None = None, **tables: tuple[str, str]) -> Rows:
+        """Run a fixed query; `tables` maps {name} placeholders to (schema, table) checked to exist."""
+        relations = {}
+        for key, (schema, table) in tables.items():
+            self.columns(schema, table)
+            relations[key] = self._relation(schema, table)
+        sql = sql_template.format(p=_ParamNamer(self._param), **relations)
+        params = params or {}
+        if self.dialect == "duckdb":
+            import duckdb
+
+            with duckdb.connect(str(duckdb_path()), read_only=True) as con:
+                cursor = con.execute(sql, params) if params else con.execute(sql)
+                columns = [d[0] for d in cursor.description]
+                return Rows(columns, cursor.fetchall())
+        return self._bigquery(sql, params)
+
+    def _bigquery(self, sql: str, params: dict[str, Any]) -> Rows:
+        from google.cloud import bigquery
+
+        client = bigquery.Client(project=os.environ.get("SE_BQ_PROJECT"))
+        query_params = [
+            bigquery.ScalarQueryParameter(name, "DATE" if isinstance(value, date) else "STRING", value)
+            for name, value in params.items()
+        ]
+        job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=query_params))
+        result = job.result()
+        columns = [field.name for field in result.schema]
+        return Rows(columns, [tuple(row.values()) for row in result])
+
+
+class _ParamNamer:
+    def __init__(self, render: Any) -> None:
+        self.render = render
+
+    def __format__(self, name: str) -> str:
+        return self.render(name)
+
+
+def _pick(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
+    return next((c for c in candidates if c in columns), None)
+
+
+# -- the presentation queries ---------------------------------------------------------------
+
+def signals_on(reader: MartReader, day: date) -> Rows:
+    return reader.query(
+        "select * from {signals} where signal_date = {p:day} order by strategy_id, param_set_id, symbol, signal_type",
+        {"day": day}, signals=(MARTS_SCHEMA, "signals"),
+    )
+
+
+def daily_digest(reader: MartReader, day: date) -> Rows:
+    """The daily_signal_digest view for `day` (its date column is found by name)."""
+    columns = reader.columns(MARTS_SCHEMA, "daily_signal_digest")
+    date_column = _pick(columns, ["signal_date", "digest_date", "trade_date", "as_of_date"])
+    if date_column is None:
+        return reader.query("select * from {digest}", digest=(MARTS_SCHEMA, "daily_signal_digest"))
+    return reader.query(
+        f"select * from {{digest}} where {date_column} = {{p:day}}",
+        {"day": day}, digest=(MARTS_SCHEMA, "daily_signal_digest"),
+    )
+
+
+def performance_for(reader: MartReader, strategy: str | None) -> Rows:
+    if strategy:
+        return reader.query(
+            "select * from {performance} where strategy_id = {p:strategy} order by 1, 2",
+            {"strategy": strategy}, performance=(MARTS_SCHEMA, "performance"),
+        )
+    return reader.query("select * from {performance} order by 1, 2", performance=(MARTS_SCHEMA, "performance"))
+
+
+def portfolio_equity(reader: MartReader) -> Rows:
+    """Portfolio equity per strategy and parameter set: (series, trade_date, equity)."""
+    columns = reader.columns(MARTS_SCHEMA, "equity_curve")
+    date_column = _pick(columns, ["trade_date", "as_of_date", "date"]) or "trade_date"
+    value_column = _pick(columns, ["equity", "portfolio_value", "nav", "equity_value"]) or "equity"
+    series = "strategy_id || '/' || param_set_id" if "param_set_id" in columns else "strategy_id"
+    where = "where symbol = '__PORTFOLIO__'" if "symbol" in columns else ""
+    return reader.query(
+        f"select {series} as series, {date_column} as trade_date, {value_column} as equity "
+        f"from {{equity}} {where} order by 1, 2",
+        equity=(MARTS_SCHEMA, "equity_curve"),
+    )
+
+
+def signal_counts(reader: MartReader, until: date, days: int = 90) -> Rows:
+    return reader.query(
+        "select signal_date, signal_type, count(*) as signals from {signals} "
+        "where signal_date <= {p:until} group by 1, 2 order by 1 desc, 2 limit " + str(int(days) * 2),
+        {"until": until}, signals=(MARTS_SCHEMA, "signals"),
+    )
+
+
+def rejected_summary(reader: MartReader) -> Rows:
+    return reader.query(
+        "select reject_reason, count(*) as row_count from {rejected} group by 1 order by 2 desc",
+        rejected=(MARTS_SCHEMA, "market_data_rejected"),
+    )
+
+
+def data_quality_warnings_on(reader: MartReader, day: date) -> Rows:
+    columns = reader.columns(MARTS_SCHEMA, "data_quality_warnings")
+    date_column = _pick(columns, ["trade_date", "warning_date", "as_of_date"])
+    if date_column is None:
+        return reader.query("select * from {warnings}", warnings=(MARTS_SCHEMA, "data_quality_warnings"))
+    return reader.query(
+        f"select * from {{warnings}} where {date_column} = {{p:day}}",
+        {"day": day}, warnings=(MARTS_SCHEMA, "data_quality_warnings"),
+    )
+
+
+def latest_trade_date(reader: MartReader) -> date | None:
+    rows = reader.query("select max(trade_date) from {stg}", stg=("staging", "stg_market_data")).rows
+    return rows[0][0] if rows else None
+
+
+def symbols_on(reader: MartReader, day: date) -> set[str]:
+    rows = reader.query(
+        "select distinct symbol from {stg} where trade_date = {p:day}", {"day": day},
+        stg=("staging", "stg_market_data"),
+    ).rows
+    return {row[0] for row in rows}
+
+
+def universe(reader: MartReader) -> set[str]:
+    return {row[0] for row in reader.query("select symbol from {u}", u=("reference", "symbol_universe")).rows}

@@ -1,0 +1,217 @@
+"""The HTTP service for Cloud Run (stdlib http.server; one run at a time, health answered meanwhile).
+
+GET /health        200 with the last successful run, data freshness and version; 503 when the last
+                   run failed or the data is stale.
+POST /run          runs the daily job (body or query: date, force); bearer token from env
+                   SE_RUN_TOKEN, or a Google-signed OIDC token whose audience is SE_OIDC_AUDIENCE
+                   (and, if set, whose e-mail is in SE_OIDC_ALLOWED_EMAILS). Anything else: 401.
+GET /signals       ?date=YYYY-MM-DD, the signals of that day.
+GET /performance   ?strategy=ID, the performance rows of a strategy (all without the parameter).
+Read endpoints only bind validated parameters into fixed queries.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from strategy_engine import __version__, marts, ops
+from strategy_engine.calendar import is_trading_session
+from strategy_engine.marts import MartReader, MissingMart
+from strategy_engine.structured_log import configure_logging, log_event
+
+logger = logging.getLogger("strategy_engine.server")
+
+
+def sessions_between(first: date, last: date) -> int:
+    """Trading sessions strictly after `first` up to and including `last`."""
+    count, day = 0, first + timedelta(days=1)
+    while day <= last:
+        count += is_trading_session(day)
+        day += timedelta(days=1)
+    return count
+
+
+def health_status(target: str, today: date) -> tuple[int, dict[str, Any]]:
+    max_missed = int(os.environ.get("SE_STALE_AFTER_SESSIONS", "1"))
+    last_ok = ops.last_run("run", "success")
+    last_any = ops.last_run("run")
+    body: dict[str, Any] = {
+        "version": __version__,
+        "target": target,
+        "today": today.isoformat(),
+        "last_successful_run": None if last_ok is None else {
+            "run_id": last_ok.run_id, "date": last_ok.run_date.isoformat(),
+            "finished_at": last_ok.finished_at.isoformat() if last_ok.finished_at else None,
+        },
+        "last_run_status": None if last_any is None else last_any.status,
+    }
+    problems = []
+    if last_any is not None and last_any.status == "failed":
+        problems.append(f"last run {last_any.run_id} failed")
+    try:
+        latest = marts.latest_trade_date(MartReader(target))
+    except MissingMart as missing:
+        latest = None
+        problems.append(str(missing))
+    body["latest_trade_date"] = latest.isoformat() if latest else None
+    if latest is not None:
+        missed = sessions_between(latest, today)
+        body["sessions_behind"] = missed
+        if missed > max_missed:
+            problems.append(f"data stale: latest trade date {latest} is {missed} sessions behind {today}")
+    body["status"] = "ok" if not problems else "unhealthy"
+    body["problems"] = problems
+    return (200 if not problems else 503), body
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+class Authorizer:
+    def __init__(self) -> None:
+        self.token = os.environ.get("SE_RUN_TOKEN", "")
+        self.audience = os.environ.get("SE_OIDC_AUDIENCE", "")
+        self.allowed_emails = {e for e in os.environ.get("SE_OIDC_ALLOWED_EMAILS", "").split(",") if e}
+
+    def allows(self, header: str | None) -> bool:
+        if not header or not header.startswith("Bearer "):
+            return False
+        presented = header.removeprefix("Bearer ").strip()
+        if self.token and hmac.compare_digest(presented.encode(), self.token.encode()):
+            return True
+        if self.audience:
+            return self._google_oidc(presented)
+        return False
+
+    def _google_oidc(self, presented: str) -> bool:
+        try:
+            from google.auth.transport.requests import Request
+            from google.oauth2 import id_token
+
+            claims = id_token.verify_oauth2_token(presented, Request(), audience=self.audience)
+        except Exception:  # noqa: BLE001 - any verification problem is a rejection
+            return False
+        return not self.allowed_emails or (claims.get("email_verified") and claims.get("email") in self.allowed_emails)
+
+
+def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date, bool], int]) -> type:
+    authorizer = Authorizer()
+    run_lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        server_version = f"strategy-engine/{__version__}"
+
+        def _send(self, status: int, body: dict[str, Any]) -> None:
+            payload = json.dumps(body, default=_json_default).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _query(self) -> dict[str, str]:
+            return {k: v[-1] for k, v in parse_qs(urlparse(self.path).query).items()}
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            route = urlparse(self.path).path
+            try:
+                if route == "/health" and run_lock.locked():
+                    # The warehouse file is busy with dbt: report liveness without touching it.
+                    self._send(200, {"status": "running", "version": __version__, "target": target})
+                elif route == "/health":
+                    self._send(*health_status(target, today()))
+                elif route == "/signals":
+                    self._signals()
+                elif route == "/performance":
+                    strategy = self._query().get("strategy")
+                    rows = marts.performance_for(MartReader(target), strategy)
+                    self._send(200, {"strategy": strategy, "rows": rows.dicts()})
+                else:
+                    self._send(404, {"error": f"no route {route}"})
+            except MissingMart as missing:
+                self._send(503, {"error": str(missing)})
+
+        def _signals(self) -> None:
+            raw = self._query().get("date")
+            try:
+                day = date.fromisoformat(raw) if raw else today()
+            except ValueError:
+                self._send(400, {"error": "date must be YYYY-MM-DD"})
+                return
+            rows = marts.signals_on(MartReader(target), day)
+            self._send(200, {"date": day.isoformat(), "count": len(rows.rows), "signals": rows.dicts()})
+
+        def do_POST(self) -> None:  # noqa: N802
+            route = urlparse(self.path).path
+            if route != "/run":
+                self._send(404, {"error": f"no route {route}"})
+                return
+            if not authorizer.allows(self.headers.get("Authorization")):
+                log_event(logger, "run_rejected", level=logging.WARNING, client=self.client_address[0])
+                self._send(401, {"error": "a valid bearer token is required"})
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+                params = {**self._query(), **body}
+                day = date.fromisoformat(params["date"]) if params.get("date") else today()
+            except (ValueError, TypeError):
+                self._send(400, {"error": "body must be JSON with an optional date YYYY-MM-DD"})
+                return
+            force = str(params.get("force", "")).lower() in {"1", "true", "yes"}
+            if not run_lock.acquire(blocking=False):
+                self._send(409, {"error": "a run is already in progress"})
+                return
+            try:
+                code = run_job(day, force)
+            finally:
+                run_lock.release()
+            self._send(200 if code == 0 else 500, {"date": day.isoformat(), "exit_code": code})
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+            log_event(logger, "http_request", request=self.requestline, status=args[1] if len(args) > 1 else None)
+
+    return Handler
+
+
+def default_run_job(target: str) -> Callable[[date, bool], int]:
+    def run_job(day: date, force: bool) -> int:
+        from strategy_engine.daily_run import RunOptions, run_daily
+
+        return run_daily(RunOptions(day=day, target=target, force=force))
+
+    return run_job
+
+
+def build_server(host: str, port: int, target: str, today: Callable[[], date] | None = None,
+                 run_job: Callable[[date, bool], int] | None = None) -> ThreadingHTTPServer:
+    from strategy_engine.daily_run import exchange_today
+
+    handler = make_handler(target, today or exchange_today, run_job or default_run_job(target))
+    return ThreadingHTTPServer((host, port), handler)
+
+
+def serve(host: str, port: int, target: str) -> int:
+    configure_logging()
+    server = build_server(host, port, target)
+    log_event(logger, "serving", host=host, port=server.server_address[1], target=target, version=__version__)
+    print(f"serving on http://{host}:{server.server_address[1]} (target {target})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,121 @@
+"""The runner's CLI commands on a throwaway DuckDB warehouse (real dbt where dbt is involved)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from strategy_engine import cli
+
+SESSIONS = ["2022-01-27", "2022-01-28", "2022-01-31", "2022-02-01"]
+SYMBOLS = ["INFY", "TCS", "RELIANCE"]
+# The foundation models only, so the tests do not wait for indicators, signals and backtests.
+SMALL_BUILD = "path:seeds path:models/staging path:models/marts/data_quality"
+
+
+@pytest.fixture()
+def runner_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SE_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    monkeypatch.setenv("SE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("SE_REPORTS_DIR", str(tmp_path / "reports"))
+    for name in ["SE_ALERT_URLS", "SE_TARGET", "SE_OPS_DUCKDB_PATH"]:
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def _load_small_sample(tmp_path: Path) -> None:
+    lines = ["symbol,date,open,high,low,close,volume"]
+    for i, day in enumerate(SESSIONS):
+        for j, symbol in enumerate(SYMBOLS):
+            price = 100 + 10 * j + i
+            lines.append(f"{symbol},{day},{price},{price + 2},{price - 2},{price + 1},{1000 + i}")
+    csv = tmp_path / "small.csv"
+    csv.write_text("\n".join(lines) + "\n")
+    assert cli.main(["load", str(csv)]) == 0
+
+
+def _outbox(tmp_path: Path, day: str) -> list[dict]:
+    path = tmp_path / "outbox" / f"alerts-{day}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _runs(tmp_path: Path) -> list[tuple]:
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select run_date, status, model_timings, failures from ops.runs order by started_at"
+        ).fetchall()
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture) -> None:
+    for command in ["run", "validate", "serve", "report"]:
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert "usage: strategy-engine " + command in capsys.readouterr().out
+
+
+def test_run_skips_a_real_holiday_and_records_it(runner_env: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["run", "--date", "2021-11-05"]) == 0  # Diwali Balipratipada
+    assert "skipping" in capsys.readouterr().out
+    assert [(r[0], r[1]) for r in _runs(runner_env)] == [(date(2021, 11, 5), "skipped")]
+
+
+def test_run_dry_run_on_special_session_changes_nothing(runner_env: Path, capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["run", "--date", "2020-11-14", "--dry-run"]) == 0  # Muhurat trading, a Saturday
+    out = capsys.readouterr().out
+    assert "special session" in out and "[dry-run] would validate" in out
+    assert not (runner_env / "warehouse.duckdb").exists()
+
+
+def test_run_builds_records_and_sends_the_digest(runner_env: Path) -> None:
+    _load_small_sample(runner_env)
+    with duckdb.connect(str(runner_env / "warehouse.duckdb")) as con:
+        # Stands in for the signals helper's view (same contract name).
+        con.execute("create schema strategy_data")
+        con.execute("create table strategy_data.daily_signal_digest as select date '2022-02-01' as signal_date, "
+                    "'sma_cross' as strategy_id, 'INFY' as symbol, 'ENTRY_LONG' as signal_type")
+    assert cli.main(["run", "--date", "2022-02-01", "--select", SMALL_BUILD]) == 0
+    (run_date, status, timings, failures), = _runs(runner_env)
+    assert (run_date, status, json.loads(failures)) == (date(2022, 2, 1), "success", [])
+    assert "model.strategy_engine.stg_market_data" in json.loads(timings)
+    kinds = {entry["kind"]: entry for entry in _outbox(runner_env, "2022-02-01")}
+    assert "validation_warning" in kinds  # only 3 of the 50 universe symbols were loaded
+    assert "symbol=INFY" in kinds["signal_digest"]["lines"][0]
+    # Re-running the same date does not re-send the digest.
+    assert cli.main(["run", "--date", "2022-02-01", "--select", SMALL_BUILD, "--skip-validation"]) == 0
+    assert len([e for e in _outbox(runner_env, "2022-02-01") if e["kind"] == "signal_digest"]) == 1
+
+
+def test_failing_model_is_named_recorded_and_exits_non_zero(runner_env: Path) -> None:
+    with duckdb.connect(str(runner_env / "warehouse.duckdb")) as con:
+        # A source table missing its price columns: staging models fail for real.
+        con.execute("create schema trading_data")
+        con.execute("create table trading_data.market_data (symbol varchar, trade_date date, "
+                    "source_file varchar, loaded_at timestamp)")
+    code = cli.main(["run", "--date", "2022-02-01", "--select", SMALL_BUILD, "--skip-validation"])
+    assert code == 1
+    (_, status, _, failures), = _runs(runner_env)
+    assert status == "failed"
+    failed_nodes = {f["node"] for f in json.loads(failures)}
+    assert any("base_market_data_checked" in node or "stg_market_data" in node for node in failed_nodes)
+    failure_alert = next(e for e in _outbox(runner_env, "2022-02-01") if e["kind"] == "run_failure")
+    assert any("stg_market_data" in line or "base_market_data_checked" in line for line in failure_alert["lines"])
+
+
+def test_validate_reports_missing_symbols(runner_env: Path, capsys: pytest.CaptureFixture) -> None:
+    _load_small_sample(runner_env)
+    assert cli.main(["run", "--date", "2022-02-01", "--select", SMALL_BUILD,
+                     "--skip-validation"]) == 0
+    capsys.readouterr()
+    code = cli.main(["validate", "--date", "2022-02-01"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "source trading_data.market_data freshness pass" in out
+    assert "47 of 50 universe symbols missing on 2022-02-01" in out
+    assert any(e["kind"] == "validation_warning" for e in _outbox(runner_env, "2022-02-01"))
