@@ -75,7 +75,7 @@ def _equity_sections(reader: MartReader) -> tuple[str, str]:
         drawdowns[series] = points
     return (
         line_chart("equity", "Portfolio equity by strategy", equity) or "<p>no equity rows</p>",
-        line_chart("drawdown", "Drawdown from peak", drawdowns, y_format=".0%") or "<p>no equity rows</p>",
+        line_chart("drawdown", "Drawdown from peak", drawdowns, y_format=".1%") or "<p>no equity rows</p>",
     )
 
 

@@ -28,7 +28,7 @@ def _frame(name: str, title: str, y_low: float, y_high: float, x_labels: tuple[s
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11">{value:{y_format}}</text>'
         )
     legend_items = "".join(
-        f'<rect x="{WIDTH - RIGHT + 12}" y="{TOP + 16 * i}" width="10" height="10" fill="{color}"/>'
+        f'<rect class="legend" x="{WIDTH - RIGHT + 12}" y="{TOP + 16 * i}" width="10" height="10" fill="{color}"/>'
         f'<text x="{WIDTH - RIGHT + 26}" y="{TOP + 9 + 16 * i}" font-size="11">{html.escape(label[:22])}</text>'
         for i, (label, color) in enumerate(legend[:14])
     )

@@ -1,0 +1,117 @@
+"""The HTML report: built from marts in a throwaway DuckDB, opened in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from strategy_engine import cli
+from strategy_engine.paths import PROJECT_DIR
+
+CHARTS = ["equity", "drawdown", "signal_counts"]
+
+# Appended to a copy of the report only: the report itself has no scripts. It asks the browser for
+# the laid-out size of what each chart drew and writes it into the DOM that --dump-dom prints.
+MEASURE = """<script>
+const drawn = {};
+for (const svg of document.querySelectorAll('svg.chart')) {
+  const marks = svg.querySelectorAll('polyline, rect:not(.legend)');
+  let area = 0;
+  for (const mark of marks) { const box = mark.getBBox(); area += box.width * Math.max(box.height, 1); }
+  drawn[svg.dataset.chart] = {marks: marks.length, area: area, width: svg.getBoundingClientRect().width};
+}
+document.body.insertAdjacentHTML('beforeend', '<pre id="drawn">' + JSON.stringify(drawn) + '</pre>');
+</script>"""
+
+
+@pytest.fixture()
+def marts_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("SE_DUCKDB_PATH", str(path))
+    monkeypatch.setenv("SE_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.delenv("SE_TARGET", raising=False)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema staging; create schema strategy_data")
+        con.execute("create table staging.stg_market_data as select 'INFY' as symbol, date '2022-02-01' as trade_date")
+        con.execute(
+            "create table strategy_data.equity_curve as "
+            "select s.strategy_id, 'p1' as param_set_id, '__PORTFOLIO__' as symbol, d::date as trade_date, "
+            "100000 * (1 + 0.0004 * i + 0.02 * sin(i / 7.0 + s.phase)) as equity "
+            "from (select * from (values ('sma_cross', 0.0), ('rsi_reversion', 1.5)) as v(strategy_id, phase)) s, "
+            "(select range as i, date '2021-06-01' + cast(range as integer) as d from range(240)) r"
+        )
+        con.execute(
+            "create table strategy_data.signals as "
+            "select 's' || i as signal_id, 'sma_cross' as strategy_id, 'p1' as param_set_id, "
+            "case when i % 4 = 0 then 'M&M <b>' else 'INFY' end as symbol, "
+            "date '2022-02-01' - cast(i % 20 as integer) as signal_date, "
+            "case when i % 3 = 0 then 'EXIT_LONG' else 'ENTRY_LONG' end as signal_type, "
+            "0.5 as strength from range(60) t(i)"
+        )
+        con.execute(
+            "create table strategy_data.performance as select * from (values "
+            "('sma_cross', 'p1', 'full', 0.12, 1.1, -0.18), ('rsi_reversion', 'p1', 'full', 0.08, 0.8, -0.22)) "
+            'as t(strategy_id, param_set_id, "window", cagr, sharpe, max_drawdown)'
+        )
+        con.execute(
+            "create table strategy_data.market_data_rejected as select * from (values "
+            "('TCS', date '2021-01-04', 'high below low')) as t(symbol, trade_date, reject_reason)"
+        )
+    return path
+
+
+def _chromium() -> str:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        pytest.skip("chromium not installed (make test installs it)")
+    return binary
+
+
+def _headless(binary: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-dev-shm-usage", "--hide-scrollbars", *args],
+        capture_output=True, text=True, timeout=90, check=True,
+    )
+
+
+def test_report_renders_every_chart_in_chromium(marts_warehouse: Path, tmp_path: Path) -> None:
+    assert cli.main(["report", "--date", "2022-02-01"]) == 0
+    report = tmp_path / "reports" / "report-2022-02-01.html"
+    content = report.read_text()
+    assert "<script" not in content and "http://" not in content.replace("http://www.w3.org/2000/svg", "")
+    assert "M&amp;M &lt;b&gt;" in content  # table cells are escaped
+    for chart in CHARTS:
+        assert f'data-chart="{chart}"' in content
+
+    measured = tmp_path / "measure.html"
+    measured.write_text(content.replace("</body>", MEASURE + "</body>"))
+    binary = _chromium()
+    dom = _headless(binary, "--virtual-time-budget=5000", "--dump-dom", measured.as_uri()).stdout
+    drawn = json.loads(re.findall(r'<pre id="drawn">(.*?)</pre>', dom)[-1])
+    for chart in CHARTS:
+        assert drawn[chart]["marks"] > 0 and drawn[chart]["area"] > 100, (chart, drawn)
+        assert drawn[chart]["width"] > 400, (chart, drawn)
+
+    screenshot = PROJECT_DIR / "reports" / "report-screenshot.png"
+    screenshot.parent.mkdir(exist_ok=True)
+    screenshot.unlink(missing_ok=True)
+    _headless(binary, f"--screenshot={screenshot}", "--window-size=1200,2000", report.as_uri())
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_report_without_marts_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SE_DUCKDB_PATH", str(tmp_path / "empty.duckdb"))
+    monkeypatch.setenv("SE_REPORTS_DIR", str(tmp_path / "reports"))
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    assert cli.main(["report", "--date", date(2022, 2, 1).isoformat()]) == 0
+    content = (tmp_path / "reports" / "report-2022-02-01.html").read_text()
+    assert "strategy_data.equity_curve does not exist" in content
+    assert "strategy_data.signals does not exist" in content

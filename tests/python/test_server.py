@@ -1,0 +1,138 @@
+"""The HTTP service over a real socket on 127.0.0.1: health states, auth on POST /run, signals."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from strategy_engine import ops
+from strategy_engine.server import build_server
+
+TODAY = date(2022, 2, 1)
+TOKEN = "test-run-token-123456"
+
+
+@pytest.fixture()
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("SE_DUCKDB_PATH", str(path))
+    monkeypatch.delenv("SE_OPS_DUCKDB_PATH", raising=False)
+    monkeypatch.setenv("SE_RUN_TOKEN", TOKEN)
+    monkeypatch.delenv("SE_OIDC_AUDIENCE", raising=False)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema staging; create schema strategy_data")
+        con.execute("create table staging.stg_market_data as select 'INFY' as symbol, date '2022-02-01' as trade_date")
+        con.execute(
+            "create table strategy_data.signals as select * from (values "
+            "('s1', 'sma_cross', 'p1', 'INFY', date '2022-02-01', 'ENTRY_LONG', null, 101.5, 0.7), "
+            "('s2', 'sma_cross', 'p1', 'TCS', date '2022-01-31', 'EXIT_LONG', 'signal', 3500.0, 1.0)) "
+            "as t(signal_id, strategy_id, param_set_id, symbol, signal_date, signal_type, exit_reason, "
+            "close_price, strength)"
+        )
+    return path
+
+
+class Service:
+    def __init__(self, runs: list[tuple[date, bool]]) -> None:
+        def fake_job(day: date, force: bool) -> int:
+            runs.append((day, force))
+            return 0
+
+        self.server = build_server("127.0.0.1", 0, "local", today=lambda: TODAY, run_job=fake_job)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def request(self, method: str, path: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def service(warehouse: Path) -> Iterator[tuple[Service, list]]:
+    runs: list[tuple[date, bool]] = []
+    svc = Service(runs)
+    yield svc, runs
+    svc.close()
+
+
+def _record(status: str, day: date = TODAY) -> None:
+    run = ops.RunRecord(ops.new_run_id(), "run", day, "local", status=status, finished_at=datetime.now())
+    ops.record_run(run)
+
+
+def test_health_is_200_after_a_successful_run_with_fresh_data(service: tuple[Service, list]) -> None:
+    svc, _ = service
+    _record("success")
+    status, body = svc.request("GET", "/health")
+    assert status == 200, body
+    assert body["status"] == "ok" and body["latest_trade_date"] == "2022-02-01"
+    assert body["last_successful_run"]["date"] == "2022-02-01" and body["version"]
+
+
+def test_health_is_503_when_the_last_run_failed(service: tuple[Service, list]) -> None:
+    svc, _ = service
+    _record("success")
+    _record("failed")
+    status, body = svc.request("GET", "/health")
+    assert status == 503 and any("failed" in p for p in body["problems"])
+    assert body["last_successful_run"] is not None
+
+
+def test_health_is_503_when_data_is_stale(warehouse: Path) -> None:
+    _record("success")
+    # A week later: 4 sessions passed without new prices.
+    stale = build_server("127.0.0.1", 0, "local", today=lambda: date(2022, 2, 8), run_job=lambda d, f: 0)
+    threading.Thread(target=stale.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(f"http://127.0.0.1:{stale.server_address[1]}/health", timeout=10)
+        body = json.loads(error.value.read())
+    finally:
+        stale.shutdown()
+        stale.server_close()
+    assert error.value.code == 503 and "stale" in body["problems"][0]
+
+
+def test_post_run_requires_a_token(service: tuple[Service, list]) -> None:
+    svc, runs = service
+    assert svc.request("POST", "/run", body={})[0] == 401
+    assert svc.request("POST", "/run", token="wrong-token", body={})[0] == 401
+    status, body = svc.request("POST", "/run", token=TOKEN, body={"date": "2022-01-31", "force": True})
+    assert status == 200 and body["exit_code"] == 0
+    assert runs == [(date(2022, 1, 31), True)]
+
+
+def test_signals_endpoint_binds_the_date(service: tuple[Service, list]) -> None:
+    svc, _ = service
+    status, body = svc.request("GET", "/signals?date=2022-02-01")
+    assert status == 200 and body["count"] == 1 and body["signals"][0]["symbol"] == "INFY"
+    status, body = svc.request("GET", "/signals?date=2022-02-01'%20or%20'1'='1")
+    assert status == 400
+    status, body = svc.request("GET", "/signals")  # defaults to today
+    assert status == 200 and body["date"] == "2022-02-01"
+
+
+def test_missing_mart_is_a_clear_503(service: tuple[Service, list]) -> None:
+    svc, _ = service
+    status, body = svc.request("GET", "/performance?strategy=sma_cross")
+    assert status == 503 and "strategy_data.performance does not exist" in body["error"]
