@@ -8,7 +8,7 @@ DBT_FLAGS := --project-dir . --profiles-dir profiles
 CI_DB := $(CURDIR)/target/ci/strategy_engine_ci.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help venv demo test lint sqlfluff dbt-ci pytest clean lock bench
+.PHONY: help venv demo test lint sqlfluff dbt-ci pytest clean lock chromium bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -37,8 +37,14 @@ dbt-ci: venv ## load the sample into a fresh DuckDB file and run dbt build on th
 	SE_DUCKDB_PATH=$(CI_DB) $(BIN)/strategy-engine load data/sample/nifty50_2017_2022.zip
 	SE_DUCKDB_PATH=$(CI_DB) $(DBT) build $(DBT_FLAGS) --target ci --target-path target/ci
 
-pytest: venv ## the Python test suite
+pytest: venv chromium ## the Python test suite
 	$(BIN)/pytest -q
+
+chromium: ## install Debian's chromium for the report test, only when absent
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "installing chromium (apt-get) for the headless report test ..."; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 test: lint sqlfluff dbt-ci pytest bigquery-check ## everything CI checks
 
@@ -51,6 +57,7 @@ bench: venv ## benchmark dbt build vs TA-Lib/pandas and vectorbt; writes docs/BE
 
 lock: ## re-resolve the lock file (needs uv: pip install uv)
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock
 
 clean: ## remove build artifacts and the local warehouse
 	rm -rf target logs warehouse reports outbox

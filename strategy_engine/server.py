@@ -5,6 +5,8 @@ GET /health        200 with the last successful run, data freshness and version;
 POST /run          runs the daily job (body or query: date, force); bearer token from env
                    SE_RUN_TOKEN, or a Google-signed OIDC token whose audience is SE_OIDC_AUDIENCE
                    (and, if set, whose e-mail is in SE_OIDC_ALLOWED_EMAILS). Anything else: 401.
+GET /livez         200 while the process serves (for container probes).
+POST /report       writes the day's report and e-mails it (same authorization as /run).
 GET /signals       ?date=YYYY-MM-DD, the signals of that day.
 GET /performance   ?strategy=ID, the performance rows of a strategy (all without the parameter).
 Read endpoints only bind validated parameters into fixed queries.
@@ -106,7 +108,8 @@ class Authorizer:
         return not self.allowed_emails or (claims.get("email_verified") and claims.get("email") in self.allowed_emails)
 
 
-def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date, bool], int]) -> type:
+def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date, bool], int],
+                 report_job: Callable[[date], int]) -> type:
     authorizer = Authorizer()
     run_lock = threading.Lock()
 
@@ -127,7 +130,10 @@ def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             route = urlparse(self.path).path
             try:
-                if route == "/health" and run_lock.locked():
+                if route == "/livez":
+                    # Process liveness for Cloud Run probes: stale data must not restart the service.
+                    self._send(200, {"status": "alive", "version": __version__})
+                elif route == "/health" and run_lock.locked():
                     # The warehouse file is busy with dbt: report liveness without touching it.
                     self._send(200, {"status": "running", "version": __version__, "target": target})
                 elif route == "/health":
@@ -155,11 +161,11 @@ def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date
 
         def do_POST(self) -> None:  # noqa: N802
             route = urlparse(self.path).path
-            if route != "/run":
+            if route not in {"/run", "/report"}:
                 self._send(404, {"error": f"no route {route}"})
                 return
             if not authorizer.allows(self.headers.get("Authorization")):
-                log_event(logger, "run_rejected", level=logging.WARNING, client=self.client_address[0])
+                log_event(logger, "post_rejected", level=logging.WARNING, route=route, client=self.client_address[0])
                 self._send(401, {"error": "a valid bearer token is required"})
                 return
             length = int(self.headers.get("Content-Length") or 0)
@@ -172,13 +178,13 @@ def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date
                 return
             force = str(params.get("force", "")).lower() in {"1", "true", "yes"}
             if not run_lock.acquire(blocking=False):
-                self._send(409, {"error": "a run is already in progress"})
+                self._send(409, {"error": "a job is already in progress"})
                 return
             try:
-                code = run_job(day, force)
+                code = run_job(day, force) if route == "/run" else report_job(day)
             finally:
                 run_lock.release()
-            self._send(200 if code == 0 else 500, {"date": day.isoformat(), "exit_code": code})
+            self._send(200 if code == 0 else 500, {"route": route, "date": day.isoformat(), "exit_code": code})
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
             log_event(logger, "http_request", request=self.requestline, status=args[1] if len(args) > 1 else None)
@@ -195,11 +201,22 @@ def default_run_job(target: str) -> Callable[[date, bool], int]:
     return run_job
 
 
+def default_report_job(target: str) -> Callable[[date], int]:
+    def report_job(day: date) -> int:
+        from strategy_engine.reports import write_report
+
+        return write_report(day, target, send=True)
+
+    return report_job
+
+
 def build_server(host: str, port: int, target: str, today: Callable[[], date] | None = None,
-                 run_job: Callable[[date, bool], int] | None = None) -> ThreadingHTTPServer:
+                 run_job: Callable[[date, bool], int] | None = None,
+                 report_job: Callable[[date], int] | None = None) -> ThreadingHTTPServer:
     from strategy_engine.daily_run import exchange_today
 
-    handler = make_handler(target, today or exchange_today, run_job or default_run_job(target))
+    handler = make_handler(target, today or exchange_today, run_job or default_run_job(target),
+                           report_job or default_report_job(target))
     return ThreadingHTTPServer((host, port), handler)
 
 

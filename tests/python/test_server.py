@@ -46,7 +46,8 @@ class Service:
             runs.append((day, force))
             return 0
 
-        self.server = build_server("127.0.0.1", 0, "local", today=lambda: TODAY, run_job=fake_job)
+        self.server = build_server("127.0.0.1", 0, "local", today=lambda: TODAY, run_job=fake_job,
+                                   report_job=lambda day: runs.append((day, "report")) or 0)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -89,6 +90,12 @@ def test_health_is_200_after_a_successful_run_with_fresh_data(service: tuple[Ser
     assert body["last_successful_run"]["date"] == "2022-02-01" and body["version"]
 
 
+def test_livez_is_always_200(service: tuple[Service, list]) -> None:
+    svc, _ = service
+    _record("failed")
+    assert svc.request("GET", "/livez")[0] == 200
+
+
 def test_health_is_503_when_the_last_run_failed(service: tuple[Service, list]) -> None:
     svc, _ = service
     _record("success")
@@ -119,7 +126,9 @@ def test_post_run_requires_a_token(service: tuple[Service, list]) -> None:
     assert svc.request("POST", "/run", token="wrong-token", body={})[0] == 401
     status, body = svc.request("POST", "/run", token=TOKEN, body={"date": "2022-01-31", "force": True})
     assert status == 200 and body["exit_code"] == 0
-    assert runs == [(date(2022, 1, 31), True)]
+    assert svc.request("POST", "/report", body={})[0] == 401
+    assert svc.request("POST", "/report", token=TOKEN, body={})[0] == 200
+    assert runs == [(date(2022, 1, 31), True), (TODAY, "report")]
 
 
 def test_signals_endpoint_binds_the_date(service: tuple[Service, list]) -> None:
