@@ -64,7 +64,8 @@ def parse_nse_history(text: str, file: str) -> pd.DataFrame:
 
     The symbol is the file name without its extension (`M&M.csv` is M&M).
     """
-    symbol = PurePath(file).stem.upper()
+    # inside a zip the name is "archive.zip:member.csv": the symbol is the member's stem
+    symbol = PurePath(file.rsplit(":", 1)[-1]).stem.upper()
     records = []
     for number, row in enumerate(_rows(text), start=1):
         if not row or all(cell.strip() == "" for cell in row):
