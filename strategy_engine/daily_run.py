@@ -159,3 +159,20 @@ def _run(options: RunOptions, run: ops.RunRecord) -> int:
         alerts.send_alert(digest, run.run_id)
     print(f"done: run {run.run_id} succeeded at {datetime.now(UTC).isoformat(timespec='seconds')}")
     return 0
+
+
+def show_demo_outputs(target: str = "local") -> None:
+    """For `make demo`: the latest day's digest through the alert path (console + outbox without
+    channels) and the HTML report, so the demo shows what operations receive."""
+    from strategy_engine.reports import write_report
+
+    try:
+        latest = marts.latest_trade_date(MartReader(target))
+    except MissingMart:
+        return
+    if latest is None:
+        return
+    digest = digest_alert(latest, target)
+    if digest:
+        alerts.send_alert(digest)
+    write_report(latest, target)

@@ -45,4 +45,7 @@ def run_demo() -> int:
         return 1
     print("[3/3] summary", flush=True)
     print_summary()
+    from strategy_engine.daily_run import show_demo_outputs
+
+    show_demo_outputs()
     return 0

@@ -126,6 +126,17 @@ def build_report(day: date, target: str) -> str:
 """
 
 
+def performance_summary_alert(day: date, target: str) -> Alert | None:
+    """The evening summary for every channel: one line per strategy and parameter set."""
+    try:
+        rows = marts.performance_for(MartReader(target), None).dicts()
+    except MissingMart as missing:
+        log_event(logger, "performance_summary_skipped", reason=str(missing))
+        return None
+    lines = [", ".join(f"{k}={_cell(v)}" for k, v in row.items() if v is not None) for row in rows[:30]]
+    return Alert("performance_summary", day, f"Strategy performance as of {day}", lines or ["no performance rows"])
+
+
 def write_report(day: date, target: str, send: bool = False) -> int:
     configure_logging()
     print(f"[1/2] building the report for {day} from target {target} ...", flush=True)
@@ -138,7 +149,10 @@ def write_report(day: date, target: str, send: bool = False) -> int:
     log_event(logger, "report_written", path=str(path), bytes=len(content))
     if not send:
         return 0
-    print("[2/2] e-mailing it ...", flush=True)
+    print("[2/2] sending the performance summary and e-mailing the report ...", flush=True)
+    summary = performance_summary_alert(day, target)
+    if summary:
+        send_alert(summary)
     channels = [c for c in configured_channels() if c.scheme in EMAIL_SCHEMES]
     if not channels:
         print("error: no e-mail channel configured (add a mailto:// URL to SE_ALERT_URLS)")

@@ -172,3 +172,51 @@ def test_email_over_local_smtp(ops_db: Path) -> None:
     assert "Signals for 2022-02-01" in str(mail["Subject"])
     parts = [p.get_payload(decode=True).decode() for p in mail.walk() if p.get_content_type() == "text/html"]
     assert parts and "M&amp;M &lt;script&gt;" in parts[0]
+
+
+class _Captured:
+    status_code = 200
+    content = b"ok"
+    text = "ok"
+    headers: dict = {}
+
+
+def test_slack_payload_is_escaped_for_slack(ops_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slack's mrkdwn needs & < > as entities; apprise's Slack plugin does that for text bodies.
+    Captured at the HTTP call, since hooks.slack.com is not reachable from a test."""
+    import apprise.plugins.slack as slack_plugin
+
+    sent: list[dict] = []
+
+    def fake_request(method: str, url: str, data: str | bytes | None = None, **kwargs: object) -> _Captured:
+        sent.append(json.loads(data))
+        return _Captured()
+
+    monkeypatch.setattr(slack_plugin.requests, "request", fake_request)
+    channel = Channel("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ")
+    deliveries = alerts.send_alert(_digest(), channels=[channel], retries=1, backoff_seconds=0)
+    assert deliveries[0].status == "sent", deliveries[0].error
+    text = json.dumps(sent[0])
+    assert "M&amp;M &lt;script&gt;" in text and "<script>" not in text
+
+
+def test_telegram_payload_is_html_escaped(ops_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Telegram's HTML parse mode: text is entity-escaped once, captured at the HTTP call."""
+    import apprise.plugins.telegram as telegram_plugin
+
+    sent: list[dict] = []
+
+    class Ok(_Captured):
+        content = b'{"ok": true, "result": {}}'
+
+    def fake_post(url: str, data: str | bytes | None = None, **kwargs: object) -> Ok:
+        sent.append(json.loads(data) if isinstance(data, str | bytes) else dict(data or {}))
+        return Ok()
+
+    monkeypatch.setattr(telegram_plugin.requests, "post", fake_post)
+    channel = Channel("tgram://123456789:AABBCCDDEEFFaabbccddeeff-112233445/987654321")
+    deliveries = alerts.send_alert(_digest(), channels=[channel], retries=1, backoff_seconds=0)
+    assert deliveries[0].status == "sent", deliveries[0].error
+    payload = sent[-1]
+    assert payload.get("parse_mode", "").lower() == "html"
+    assert "M&amp;M &lt;script&gt;" in payload["text"] and "&amp;amp;" not in payload["text"]
