@@ -68,11 +68,16 @@ class MartReader:
                     [schema, table],
                 ).fetchall()
         else:
-            found = self._bigquery(
-                f"select column_name from `{os.environ.get('SE_BQ_PROJECT', 'strategy-engine-prod')}"
-                f".{schema}.INFORMATION_SCHEMA.COLUMNS` where table_name = @t order by ordinal_position",
-                {"t": table},
-            ).rows
+            from google.api_core.exceptions import NotFound
+
+            try:
+                found = self._bigquery(
+                    f"select column_name from `{os.environ.get('SE_BQ_PROJECT', 'strategy-engine-prod')}"
+                    f".{schema}.INFORMATION_SCHEMA.COLUMNS` where table_name = @t order by ordinal_position",
+                    {"t": table},
+                ).rows
+            except NotFound as error:  # the dataset itself does not exist yet
+                raise MissingMart(schema, table) from error
         if not found:
             raise MissingMart(schema, table)
         return [row[0] for row in found]
@@ -183,6 +188,14 @@ def rejected_summary(reader: MartReader) -> Rows:
     return reader.query(
         "select reject_reason, count(*) as row_count from {rejected} group by 1 order by 2 desc",
         rejected=(MARTS_SCHEMA, "market_data_rejected"),
+    )
+
+
+def warnings_summary(reader: MartReader) -> Rows:
+    return reader.query(
+        "select warning_type, count(*) as warnings, max(trade_date) as latest from {warnings} "
+        "group by 1 order by 2 desc",
+        warnings=(MARTS_SCHEMA, "data_quality_warnings"),
     )
 
 

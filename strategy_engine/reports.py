@@ -103,8 +103,9 @@ def _rows_section(fetch, reader: MartReader, *args: object) -> str:  # noqa: ANN
 def build_report(day: date, target: str) -> str:
     reader = MartReader(target)
     equity, drawdown = _equity_sections(reader)
-    quality = _rows_section(marts.rejected_summary, reader)
+    quality = "<h3>Rejected input rows</h3>" + _rows_section(marts.rejected_summary, reader)
     if reader.has(marts.MARTS_SCHEMA, "data_quality_warnings"):
+        quality += "<h3>Warnings by type</h3>" + _rows_section(marts.warnings_summary, reader)
         quality += "<h3>Warnings on the day</h3>" + _rows_section(marts.data_quality_warnings_on, reader, day)
     try:
         latest = marts.latest_trade_date(reader)

@@ -64,6 +64,11 @@ def marts_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             "create table strategy_data.market_data_rejected as select * from (values "
             "('TCS', date '2021-01-04', 'high below low')) as t(symbol, trade_date, reject_reason)"
         )
+        con.execute(
+            "create table strategy_data.data_quality_warnings as select * from (values "
+            "('large_move', 'INFY', date '2022-02-01', 'close moved 25%')) "
+            "as t(warning_type, symbol, trade_date, detail)"
+        )
     return path
 
 
@@ -88,6 +93,7 @@ def test_report_renders_every_chart_in_chromium(marts_warehouse: Path, tmp_path:
     content = report.read_text()
     assert "<script" not in content and "http://" not in content.replace("http://www.w3.org/2000/svg", "")
     assert "M&amp;M &lt;b&gt;" in content  # table cells are escaped
+    assert "close moved 25%" in content and "high below low" in content
     for chart in CHARTS:
         assert f'data-chart="{chart}"' in content
 
@@ -115,3 +121,36 @@ def test_report_without_marts_says_what_is_missing(tmp_path: Path, monkeypatch: 
     content = (tmp_path / "reports" / "report-2022-02-01.html").read_text()
     assert "strategy_data.equity_curve does not exist" in content
     assert "strategy_data.signals does not exist" in content
+
+
+def test_report_send_emails_it_over_local_smtp(marts_warehouse: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received: list[bytes] = []
+
+    class Collect(Message):
+        def handle_message(self, message) -> None:  # noqa: ANN001 - aiosmtpd's API
+            received.append(message.as_bytes())
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("SE_ALERT_URLS", f"mailto://127.0.0.1:{port}?from=engine@example.com&to=desk@example.com"
+                       "&mode=insecure")
+    monkeypatch.setenv("SE_ALERT_RETRIES", "1")
+    try:
+        assert cli.main(["report", "--date", "2022-02-01", "--send"]) == 0
+    finally:
+        controller.stop()
+    subjects = [str(message_from_bytes(raw)["Subject"]) for raw in received]
+    assert any("Strategy performance as of 2022-02-01" in s for s in subjects)
+    report_mail = message_from_bytes(next(r for r in received if b"report for 2022-02-01" in r))
+    names = [part.get_filename() for part in report_mail.walk() if part.get_filename()]
+    assert names == ["report-2022-02-01.html"]
