@@ -14,7 +14,7 @@ from strategy_engine import cli
 SESSIONS = ["2022-01-27", "2022-01-28", "2022-01-31", "2022-02-01"]
 SYMBOLS = ["INFY", "TCS", "RELIANCE"]
 # The foundation models only, so the tests do not wait for indicators, signals and backtests.
-SMALL_BUILD = "path:seeds path:models/staging path:models/marts/data_quality"
+SMALL_BUILD = "path:seeds path:models/staging path:models/intermediate/data_quality path:models/marts/data_quality"
 
 
 @pytest.fixture()
