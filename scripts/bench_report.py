@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 SLOWEST_SHOWN = 8
+SLOWEST_TESTS_SHOWN = 5
 # Everything after this line in docs/BENCHMARKS.md is written by hand and kept across re-runs.
 FINDINGS_MARKER = "<!-- hand-written findings below: kept when make bench re-renders this file -->"
 INDICATOR_MODEL = "indicators"
@@ -121,6 +122,11 @@ def slowest_nodes(size: dict) -> list[str]:
             share = f"{100 * node['seconds'] / total_models:.0f}%" if total_models else "n/a"
             lines.append(f"| {node['name']} | {node['materialized']} | {_seconds(node['seconds'])} | {share} |")
         lines.append("")
+        slow_tests = sorted(tests, key=lambda n: -n["seconds"])[:SLOWEST_TESTS_SHOWN]
+        if slow_tests:
+            lines.append("Slowest data tests: " + ", ".join(f"`{n['name']}` {_seconds(n['seconds'])} s"
+                                                            for n in slow_tests) + ".")
+            lines.append("")
     return lines
 
 

@@ -204,8 +204,16 @@ def run_reference(result: SizeResult, database: Path, skip_vectorbt: bool) -> No
             result.reference_errors["vectorbt"] = f"{type(error).__name__}: {error}"
 
 
+def seconds_left(deadline: datetime | None, timeout: float) -> float:
+    """The time a phase may take: the per-build timeout, cut short by the run's deadline."""
+    if deadline is None:
+        return timeout
+    return min(timeout, (deadline - datetime.now(UTC)).total_seconds())
+
+
 def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference: bool,
-               skip_vectorbt: bool, checkpoint: Callable[[SizeResult], None]) -> SizeResult:
+               skip_vectorbt: bool, checkpoint: Callable[[SizeResult], None],
+               deadline: datetime | None = None) -> SizeResult:
     """Measure one size; checkpoint(result) after every phase so an interrupted run keeps its figures."""
     size_dir = workdir / universe.label
     shutil.rmtree(size_dir, ignore_errors=True)
@@ -225,7 +233,8 @@ def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference
     result.generate_seconds = time.perf_counter() - started
 
     print(f"[{universe.label}] full dbt build ...", flush=True)
-    result.full = run_dbt_measured(["build"], env, size_dir / "target_full", size_dir / "logs", timeout)
+    result.full = run_dbt_measured(["build"], env, size_dir / "target_full", size_dir / "logs",
+                                   seconds_left(deadline, timeout))
     print(f"  {result.full.wall_seconds:.1f} s, peak {result.full.peak_rss_bytes / 2**20:.0f} MiB, "
           f"success={result.full.success}", flush=True)
     if not result.full.success:
@@ -233,17 +242,17 @@ def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference
     checkpoint(result)
 
     # the references run on the same data even when our build failed: their figures stand alone
-    if not skip_reference:
+    if not skip_reference and seconds_left(deadline, timeout) > 0:
         run_reference(result, database, skip_vectorbt)
         checkpoint(result)
-    if not result.full.success:
+    if not result.full.success or seconds_left(deadline, timeout) <= 0:
         return result
 
     with connect(database) as con:
         day = append_next_day(con, universe)
     print(f"[{universe.label}] incremental dbt build after appending {day.date()} ...", flush=True)
     result.incremental = run_dbt_measured(["build"], env, size_dir / "target_incremental", size_dir / "logs",
-                                          timeout)
+                                          seconds_left(deadline, timeout))
     print(f"  {result.incremental.wall_seconds:.1f} s, success={result.incremental.success}", flush=True)
     checkpoint(result)
     return result
@@ -291,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=PROJECT_DIR / "target" / "bench",
                         help="where the warehouses and raw results go (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds allowed per dbt build")
+    parser.add_argument("--deadline", metavar="HH:MM",
+                        help="UTC time after which no phase starts and running builds are stopped")
     parser.add_argument("--skip-reference", action="store_true", help="measure only the dbt builds")
     parser.add_argument("--skip-vectorbt", action="store_true")
     parser.add_argument("--docs", type=Path, default=PROJECT_DIR / "docs" / "BENCHMARKS.md",
@@ -327,8 +338,14 @@ def main(argv: list[str] | None = None) -> int:
             args.docs.write_text(bench_report.render(raw, SEED_SYSTEM_SECONDS_PER_SYMBOL,
                                                      bench_report.kept_findings(args.docs)))
 
-    results = [bench_size(universe, args.workdir, args.timeout, args.skip_reference, args.skip_vectorbt, checkpoint)
-               for universe in universes]
+    deadline = None
+    if args.deadline:
+        hour, minute = (int(part) for part in args.deadline.split(":"))
+        deadline = datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    results = [bench_size(universe, args.workdir, args.timeout, args.skip_reference, args.skip_vectorbt, checkpoint,
+                          deadline)
+               for universe in universes
+               if seconds_left(deadline, args.timeout) > 0]
     print(bench_report.summary_lines(json.loads(results_file.read_text())), flush=True)
     return 0 if all(r.full and r.full.success for r in results) else 1
 
