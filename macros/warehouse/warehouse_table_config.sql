@@ -1,0 +1,50 @@
+{#-
+    The one place that decides how tables are laid out and updated on each warehouse. Models call
+
+        {{ config(**daily_table_config()) }}                                  -- table, partitioned
+        {{ config(**daily_table_config(cluster_by=['strategy_id', 'symbol'],
+                                       unique_key=['strategy_id', 'symbol', 'trade_date'])) }}  -- incremental
+
+    BigQuery: partitioned by month of the date column. Daily partitions would hit BigQuery's limit
+    of 4,000 partitions per table after ~16 years of data (see
+    https://cloud.google.com/bigquery/quotas#partitioned_tables); monthly keeps 20+ years at 240+.
+    Clustered by symbol (plus strategy where given) so per-symbol reads prune blocks. Incremental
+    models use `merge` on the unique key, which is right whatever slice of dates the model
+    re-selects; dynamic `insert_overwrite` would replace every touched month with only the rows of
+    the batch, so it is only safe for models whose incremental select covers whole months.
+    DuckDB: no partition_by / cluster_by (dbt-duckdb reads partition_by as a list of columns for
+    its own partitioned writes and rejects BigQuery's dict);
+    incremental models use `delete+insert` on the same unique key, the same result as merge.
+    require_partition_filter is opt-in: BigQuery then rejects queries without a filter on the
+    date column, which protects analysts from full scans but also applies to dbt's own tests.
+-#}
+{% macro incremental_strategy() -%}
+    {{ return('merge' if target.type == 'bigquery' else 'delete+insert') }}
+{%- endmacro %}
+
+{% macro daily_table_config(
+    date_column='trade_date',
+    cluster_by=['symbol'],
+    unique_key=none,
+    require_partition_filter=false
+) -%}
+    {%- set table_config = {'materialized': 'table'} -%}
+    {%- if target.type == 'bigquery' -%}
+        {%- do table_config.update({
+            'partition_by': {'field': date_column, 'data_type': 'date', 'granularity': 'month'},
+            'cluster_by': cluster_by,
+        }) -%}
+    {%- endif -%}
+    {%- if unique_key is not none -%}
+        {%- do table_config.update({
+            'materialized': 'incremental',
+            'incremental_strategy': incremental_strategy(),
+            'unique_key': unique_key,
+            'on_schema_change': 'append_new_columns',
+        }) -%}
+    {%- endif -%}
+    {%- if require_partition_filter and target.type == 'bigquery' -%}
+        {%- do table_config.update({'require_partition_filter': true}) -%}
+    {%- endif -%}
+    {{ return(table_config) }}
+{%- endmacro %}
