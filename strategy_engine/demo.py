@@ -2,33 +2,60 @@
 
 from __future__ import annotations
 
+import duckdb
+
 from strategy_engine.dbt_invoke import run_dbt
 from strategy_engine.loading import load_paths
 from strategy_engine.paths import SAMPLE_MARKET_DATA
 from strategy_engine.warehouse import connect
 
+# Always listed first; then every table and view of the marts schema, so each helper's marts
+# show up without being registered here.
 SUMMARY_TABLES = [
     ("staging", "stg_market_data"),
-    ("strategy_data", "market_data_rejected"),
 ]
+MARTS_SCHEMA = "strategy_data"
+
+
+def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    present = con.execute(
+        "select table_schema, table_name from information_schema.tables order by table_schema, table_name"
+    ).fetchall()
+    marts = [(schema, name) for schema, name in present if schema == MARTS_SCHEMA]
+    return [relation for relation in SUMMARY_TABLES if relation in present] + marts
+
+
+def summary_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rows per table, latest date, rejected rows by reason and warnings by type."""
+    relations = _relations(con)
+    lines = ["What was built (rows per table):"]
+    for schema, name in relations:
+        rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+        lines.append(f"  {schema + '.' + name:<46} {rows:>12,}")
+    if ("staging", "stg_market_data") in relations:
+        first, latest, symbols = con.execute(
+            "select min(trade_date), max(trade_date), count(distinct symbol) from staging.stg_market_data"
+        ).fetchone()
+        lines.append(f"Market data: {symbols} symbols, {first} to {latest} (latest trade date {latest})")
+    for name, column, label in (
+        ("market_data_rejected", "reject_reason", "Rejected rows"),
+        ("data_quality_warnings", "warning_type", "Data-quality warnings"),
+    ):
+        if (MARTS_SCHEMA, name) not in relations:
+            continue
+        counts = con.execute(
+            f'select {column}, count(*) from "{MARTS_SCHEMA}"."{name}" group by 1 order by 2 desc, 1'
+        ).fetchall()
+        total = sum(count for _, count in counts)
+        detail = ", ".join(f"{kind} {count:,}" for kind, count in counts)
+        lines.append(f"{label}: {total:,}" + (f" ({detail})" if detail else ""))
+    return lines
 
 
 def print_summary() -> None:
     with connect(read_only=True) as con:
-        present = {
-            (schema, name)
-            for schema, name in con.execute(
-                "select table_schema, table_name from information_schema.tables"
-            ).fetchall()
-        }
-        print("\nWhat was built:")
-        for schema, name in SUMMARY_TABLES:
-            if (schema, name) not in present:
-                continue
-            rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
-            print(f"  {schema}.{name:<28} {rows:>10,} rows")
-        latest = con.execute("select max(trade_date) from staging.stg_market_data").fetchone()[0]
-        print(f"  latest trade date: {latest}")
+        print()
+        print("\n".join(summary_lines(con)))
 
 
 def run_demo() -> int:

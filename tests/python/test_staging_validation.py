@@ -181,3 +181,16 @@ def test_users_own_us_csv_without_corporate_actions_builds_with_warnings(tmp_pat
     assert staged == (5, 1.0, 1.0)
     # no exchange given: not checked against the NSE calendar; unknown symbols are only warnings
     assert warnings == [("symbol_not_in_universe", "AAPL"), ("symbol_not_in_universe", "MSFT")]
+
+
+def test_demo_summary_lists_every_mart_latest_date_rejects_and_warnings(sample_build):
+    from strategy_engine.demo import summary_lines
+
+    con, _ = sample_build
+    text = "\n".join(summary_lines(con))
+    assert "staging.stg_market_data" in text
+    for mart in ("strategy_data.market_data_rejected", "strategy_data.data_quality_warnings"):
+        assert mart in text
+    assert "latest trade date 2022-02-" in text
+    assert "Rejected rows: 11 (" in text and "duplicate_key_conflicting_values 2" in text
+    assert "Data-quality warnings: " in text and "large_move" in text
