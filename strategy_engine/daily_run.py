@@ -74,6 +74,15 @@ def _row_counts(target: str) -> dict[str, int]:
     return counts
 
 
+def _digest_line(row: dict) -> str:
+    """'sma_cross/p1 ENTRY_LONG x3: INFY, TCS' for the digest view's columns; key=value otherwise."""
+    if {"strategy_id", "signal_type", "symbols"} <= row.keys():
+        series = "/".join(str(row[k]) for k in ("strategy_id", "param_set_id") if row.get(k) is not None)
+        count = f" x{row['signal_count']}" if row.get("signal_count") is not None else ""
+        return f"{series} {row['signal_type']}{count}: {row['symbols']}"
+    return ", ".join(f"{k}={v}" for k, v in row.items() if v is not None)
+
+
 def digest_alert(day: date, target: str) -> Alert | None:
     """The daily signal digest; None (with a log line) when the digest mart is not built."""
     reader = MartReader(target)
@@ -83,7 +92,7 @@ def digest_alert(day: date, target: str) -> Alert | None:
         log_event(logger, "digest_skipped", reason=str(missing))
         print(f"  no digest: {missing}")
         return None
-    lines = [", ".join(f"{k}={v}" for k, v in row.items() if v is not None) for row in rows[:50]]
+    lines = [_digest_line(row) for row in rows[:50]]
     if not lines:
         lines = ["no signals today"]
     return Alert("signal_digest", day, f"Strategy engine signals for {day}", lines)

@@ -14,7 +14,7 @@ from strategy_engine import cli
 SESSIONS = ["2022-01-27", "2022-01-28", "2022-01-31", "2022-02-01"]
 SYMBOLS = ["INFY", "TCS", "RELIANCE"]
 # The foundation models only, so the tests do not wait for indicators, signals and backtests.
-SMALL_BUILD = "path:seeds path:models/staging path:models/intermediate/data_quality path:models/marts/data_quality"
+SMALL_BUILD = "path:seeds +path:models/marts/data_quality"
 
 
 @pytest.fixture()
@@ -78,15 +78,16 @@ def test_run_builds_records_and_sends_the_digest(runner_env: Path) -> None:
     with duckdb.connect(str(runner_env / "warehouse.duckdb")) as con:
         # Stands in for the signals helper's view (same contract name).
         con.execute("create schema strategy_data")
-        con.execute("create table strategy_data.daily_signal_digest as select date '2022-02-01' as signal_date, "
-                    "'sma_cross' as strategy_id, 'INFY' as symbol, 'ENTRY_LONG' as signal_type")
+        con.execute("create table strategy_data.daily_signal_digest as select date '2022-02-01' as digest_date, "
+                    "'sma_cross' as strategy_id, 'p1' as param_set_id, 'ENTRY_LONG' as signal_type, "
+                    "2 as signal_count, 'INFY, TCS' as symbols")
     assert cli.main(["run", "--date", "2022-02-01", "--select", SMALL_BUILD]) == 0
     (run_date, status, timings, failures), = _runs(runner_env)
     assert (run_date, status, json.loads(failures)) == (date(2022, 2, 1), "success", [])
     assert "model.strategy_engine.stg_market_data" in json.loads(timings)
     kinds = {entry["kind"]: entry for entry in _outbox(runner_env, "2022-02-01")}
     assert "validation_warning" in kinds  # only 3 of the 50 universe symbols were loaded
-    assert "symbol=INFY" in kinds["signal_digest"]["lines"][0]
+    assert kinds["signal_digest"]["lines"] == ["sma_cross/p1 ENTRY_LONG x2: INFY, TCS"]
     # Re-running the same date does not re-send the digest.
     assert cli.main(["run", "--date", "2022-02-01", "--select", SMALL_BUILD, "--skip-validation"]) == 0
     assert len([e for e in _outbox(runner_env, "2022-02-01") if e["kind"] == "signal_digest"]) == 1

@@ -145,3 +145,31 @@ def test_missing_mart_is_a_clear_503(service: tuple[Service, list]) -> None:
     svc, _ = service
     status, body = svc.request("GET", "/performance?strategy=sma_cross")
     assert status == 503 and "strategy_data.performance does not exist" in body["error"]
+
+
+def test_google_oidc_token_is_verified_for_audience_and_email(warehouse: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from google.oauth2 import id_token
+
+    seen: list[str] = []
+
+    def fake_verify(token: str, request: object, audience: str | None = None) -> dict:
+        seen.append(audience or "")
+        if token == "forged":
+            raise ValueError("Could not verify token signature.")
+        email = "scheduler@p.iam.gserviceaccount.com" if token == "good" else "someone@example.com"
+        return {"email": email, "email_verified": True, "aud": audience}
+
+    monkeypatch.setattr(id_token, "verify_oauth2_token", fake_verify)
+    monkeypatch.delenv("SE_RUN_TOKEN")
+    monkeypatch.setenv("SE_OIDC_AUDIENCE", "https://engine.example.run.app")
+    monkeypatch.setenv("SE_OIDC_ALLOWED_EMAILS", "scheduler@p.iam.gserviceaccount.com")
+    runs: list = []
+    svc = Service(runs)
+    try:
+        assert svc.request("POST", "/run", token="forged", body={})[0] == 401
+        assert svc.request("POST", "/run", token="other", body={})[0] == 401
+        assert svc.request("POST", "/run", token="good", body={})[0] == 200
+    finally:
+        svc.close()
+    assert seen == ["https://engine.example.run.app"] * 3 and len(runs) == 1
