@@ -39,6 +39,44 @@ def _nullable(values: np.ndarray, dtype: str) -> pd.api.extensions.ExtensionArra
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int64), missing)
 
 
+def _symbol_columns(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, params: PathIndicatorParams, state: SymbolState | None
+) -> dict[str, np.ndarray]:
+    """Every output column as float64 (NaN for NULL; trend 1/0, direction 1/-1)."""
+    out: dict[str, np.ndarray] = {}
+    for i, p in enumerate(params.psar):
+        path = psar_path(high, low, p.acceleration, p.maximum, state.psar[i] if state else None)
+        out[p.value_column] = path.sar
+        out[p.trend_column] = path.is_long
+        next_column, ep_column, af_column = p.state_columns
+        out[next_column] = path.next_sar
+        out[ep_column] = path.extreme_point
+        out[af_column] = path.acceleration_factor
+    for i, s in enumerate(params.supertrend):
+        trend = supertrend_path(high, low, close, s.period, s.multiplier, state.supertrend[i] if state else None)
+        out[s.value_column] = trend.line
+        out[s.direction_column] = trend.direction
+        atr_column, upper_column, lower_column = s.state_columns
+        out[atr_column] = trend.atr
+        out[upper_column] = trend.final_upper
+        out[lower_column] = trend.final_lower
+    for i, c in enumerate(params.chandelier_long):
+        level, atr, _ = chandelier_long_path(
+            high, low, close, c.period, c.multiplier, state.chandelier_long[i] if state else None
+        )
+        out[c.value_column] = level
+        out[c.atr_column] = atr
+    return out
+
+
+def _as_frame(columns: dict[str, np.ndarray], params: PathIndicatorParams, index: pd.Index) -> pd.DataFrame:
+    typed = {
+        name: columns[name] if kind == "double" else _nullable(columns[name], kind)
+        for name, kind in params.output_columns()
+    }
+    return pd.DataFrame(typed, index=index)
+
+
 def path_indicators_for_symbol(
     prices: pd.DataFrame, params: PathIndicatorParams, state: SymbolState | None = None
 ) -> pd.DataFrame:
@@ -50,31 +88,7 @@ def path_indicators_for_symbol(
     high = prices["high"].to_numpy(dtype=np.float64)
     low = prices["low"].to_numpy(dtype=np.float64)
     close = prices["close"].to_numpy(dtype=np.float64)
-    out: dict[str, object] = {}
-    for i, p in enumerate(params.psar):
-        path = psar_path(high, low, p.acceleration, p.maximum, state.psar[i] if state else None)
-        out[p.value_column] = path.sar
-        out[p.trend_column] = _nullable(path.is_long, "boolean")
-        next_column, ep_column, af_column = p.state_columns
-        out[next_column] = path.next_sar
-        out[ep_column] = path.extreme_point
-        out[af_column] = path.acceleration_factor
-    for i, s in enumerate(params.supertrend):
-        trend = supertrend_path(high, low, close, s.period, s.multiplier, state.supertrend[i] if state else None)
-        out[s.value_column] = trend.line
-        out[s.direction_column] = _nullable(trend.direction, "bigint")
-        atr_column, upper_column, lower_column = s.state_columns
-        out[atr_column] = trend.atr
-        out[upper_column] = trend.final_upper
-        out[lower_column] = trend.final_lower
-    for i, c in enumerate(params.chandelier_long):
-        level, atr, _ = chandelier_long_path(
-            high, low, close, c.period, c.multiplier, state.chandelier_long[i] if state else None
-        )
-        out[c.value_column] = level
-        out[c.atr_column] = atr
-    columns = [name for name, _ in params.output_columns()]
-    return pd.DataFrame(out, index=prices.index)[columns]
+    return _as_frame(_symbol_columns(high, low, close, params, state), params, prices.index)
 
 
 def state_from_stored(tail: pd.DataFrame, stored_rows: int, params: PathIndicatorParams) -> SymbolState | None:
@@ -136,21 +150,27 @@ def path_indicators(
     params: PathIndicatorParams,
     states: dict[str, SymbolState] | None = None,
 ) -> pd.DataFrame:
-    """Many symbols: sort by (symbol, trade_date), apply the per-symbol function to each symbol.
+    """Many symbols: sort by (symbol, trade_date), apply the per-symbol computation to each symbol.
 
     ``states`` (optional) continues the named symbols from their stored state. Returns symbol,
     trade_date, high, low, close and the indicator and state columns, one row per input row.
+    Works on numpy slices of the sorted columns (no per-symbol DataFrame), so thousands of
+    symbols cost little beyond the compiled loops.
     """
     ordered = prices.sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True)
     bounds = _symbol_bounds(ordered)
     states = states or {}
-    pieces = []
+    high = ordered["high"].to_numpy(dtype=np.float64)
+    low = ordered["low"].to_numpy(dtype=np.float64)
+    close = ordered["close"].to_numpy(dtype=np.float64)
+    symbols = ordered["symbol"].to_numpy()
+    columns = {name: np.full(len(ordered), np.nan) for name, _ in params.output_columns()}
     for first, end in zip(bounds[:-1], bounds[1:], strict=True):
-        rows = ordered.iloc[first:end]
-        pieces.append(path_indicators_for_symbol(rows, params, states.get(rows["symbol"].iat[0])))
-    columns = [name for name, _ in params.output_columns()]
-    computed = pd.concat(pieces) if pieces else pd.DataFrame(columns=columns)
-    return pd.concat([ordered[KEY_COLUMNS + CARRIED_COLUMNS], computed[columns]], axis=1)
+        piece = _symbol_columns(high[first:end], low[first:end], close[first:end], params, states.get(symbols[first]))
+        for name, values in piece.items():
+            columns[name][first:end] = values
+    computed = _as_frame(columns, params, ordered.index)
+    return pd.concat([ordered[KEY_COLUMNS + CARRIED_COLUMNS], computed], axis=1)
 
 
 def continue_path_indicators(
