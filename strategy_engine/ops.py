@@ -2,6 +2,8 @@
 
 They live in the local DuckDB warehouse (env SE_OPS_DUCKDB_PATH overrides the file), written only
 by the runner, never by dbt. Connections are short-lived so dbt can hold the file while it builds.
+Do not name a dedicated file `ops.duckdb`: DuckDB names the catalog after the file, and a catalog
+`ops` makes the schema name `ops` ambiguous.
 """
 
 from __future__ import annotations
