@@ -2,8 +2,9 @@
     bollinger: Bollinger bands, TA-Lib BBANDS(period, deviations, deviations, SMA).
 
     Formula: middle = SMA(period); band = middle +/- deviations * population standard deviation
-    over the same window. TA-Lib sets the deviation to 0 when the variance is below 1e-8
-    (TA_IS_ZERO_OR_NEG), so flat prices give three equal bands. First value at row period - 1.
+    over the same window (flat prices give three equal bands). First value at row period - 1.
+    TA-Lib computes the variance as mean(x^2) - mean(x)^2, which loses about eps * mean(x)^2;
+    var_pop here is exact to a few ulps, so TA-Lib is the less precise side when they differ.
     band is 'upper', 'middle' or 'lower'.
     Reference: J. Bollinger; TA-Lib ta_BBANDS.c, ta_STDDEV.c.
 -#}
@@ -15,7 +16,8 @@
     case when {{ order_by }} >= {{ input_start + period - 1 }} then {{ mean }}{{ band_offset[band] }} end
 {%- endmacro %}
 
-{#- Standard deviation from a variance the way TA-Lib does it: 0 below a variance of 1e-8. -#}
+{#- Standard deviation from a variance, 0 for a non-positive variance as TA-Lib's STDDEV
+    (TA-Lib 0.6+ has no 1e-8 floor here, checked numerically against ta-lib 0.8.2). -#}
 {% macro talib_stddev(variance) -%}
-    case when {{ variance }} < 1e-8 then 0.0 else sqrt({{ variance }}) end
+    case when {{ variance }} <= 0 then 0.0 else sqrt({{ variance }}) end
 {%- endmacro %}

@@ -3,7 +3,8 @@
 
     Formula: TP = (high + low + close) / 3, raw money flow = TP * volume, positive when TP rose
     from the previous row, negative when it fell (neither when equal). Over `period` rows:
-    MFI = 100 * positive / (positive + negative); 0 when positive + negative < 1 (TA-Lib).
+    MFI = 100 * positive / (positive + negative); 0 when positive + negative is 0 (TA-Lib 0.6+,
+    checked numerically; older releases used < 1).
     First value at row period (TP change starts at row 1).
     typical_price_change is TP minus the previous row's TP (NULL on row 0).
     Reference: G. Quong and A. Soudack; TA-Lib ta_MFI.c.
@@ -14,7 +15,7 @@
     {%- set negative = 'sum(case when ' ~ typical_price_change ~ ' < 0 then ' ~ typical_price ~ ' * ' ~ volume ~ ' else 0 end) ' ~ frame -%}
     case
         when {{ order_by }} < {{ period }} then null
-        when {{ positive }} + {{ negative }} < 1 then 0.0
+        when {{ positive }} + {{ negative }} = 0 then 0.0
         else 100.0 * {{ positive }} / ({{ positive }} + {{ negative }})
     end
 {%- endmacro %}

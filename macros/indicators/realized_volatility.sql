@@ -2,9 +2,8 @@
     realized_volatility: annualized realized volatility of log returns.
 
     Formula: population standard deviation of ln(close_t / close_{t-1}) over `period` rows times
-    sqrt(periods_per_year), i.e. TA-Lib STDDEV(log_return, period, 1) * sqrt(252), including
-    TA-Lib's rule that a variance below 1e-8 gives 0. Log returns start at row 1, so the first
-    value is at row period.
+    sqrt(periods_per_year), i.e. TA-Lib STDDEV(log_return, period, 1) * sqrt(252). Log returns
+    start at row 1, so the first value is at row period.
     Reference: TA-Lib ta_STDDEV.c.
 -#}
 {% macro log_return(close, partition_by='symbol', order_by='trade_date') -%}
