@@ -1,0 +1,186 @@
+"""Signals (issue 4) on the real sample: no look-ahead, and an independent reference implementation.
+
+The reference implementation below is written from the rules in the issue with TA-Lib indicators
+and its own loop; it shares no code with the models or strategy_engine.positions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import talib
+
+from strategy_engine.dbt_invoke import run_dbt
+from strategy_engine.loading import load_paths
+from strategy_engine.paths import SAMPLE_MARKET_DATA
+from strategy_engine.warehouse import connect
+
+SIGNAL_KEY = ["strategy_id", "param_set_id", "symbol", "signal_date", "signal_type"]
+SIGNAL_COLUMNS = [*SIGNAL_KEY, "signal_id", "exit_reason", "close_price", "strength", "indicator_value",
+                  "entry_reference_value", "exit_reference_value", "filter_value"]
+LOOK_AHEAD_CUTOFF = dt.date(2020, 6, 30)
+
+
+# --- the project on the real sample ------------------------------------------------------------
+
+
+def build(warehouse) -> None:
+    outcome = run_dbt(
+        ["build", "--select", "+signals", "strategy_param_sets", "--indirect-selection", "cautious"],
+        target_path=str(warehouse.parent / "target"),
+    )
+    assert outcome.success, outcome.error or outcome.failures
+
+
+def read_signals(warehouse) -> pd.DataFrame:
+    with connect(warehouse) as con:
+        table = con.execute(f"select {', '.join(SIGNAL_COLUMNS)} from strategy_data.signals").df()
+    table["signal_date"] = pd.to_datetime(table["signal_date"]).dt.date
+    return table.sort_values(SIGNAL_KEY).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def built_sample(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("signals") / "warehouse.duckdb"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_DUCKDB_PATH", str(warehouse))
+        with connect(warehouse) as con:
+            load_paths(con, [SAMPLE_MARKET_DATA])
+        build(warehouse)
+    return warehouse
+
+
+def test_no_look_ahead(built_sample, tmp_path):
+    """Change every price after D and append later days: no signal dated on or before D changes."""
+    before = read_signals(built_sample)
+    warehouse = tmp_path / "changed.duckdb"
+    with connect(built_sample) as source:
+        market_data = source.execute("select * from trading_data.market_data").df()
+    market_data["trade_date"] = pd.to_datetime(market_data["trade_date"]).dt.date
+    later = market_data["trade_date"] > LOOK_AHEAD_CUTOFF
+    factor = 1.0 + 0.08 * np.sin(np.arange(later.sum()))
+    for column in ["open", "high", "low", "close"]:
+        market_data.loc[later, column] = market_data.loc[later, column].to_numpy() * factor
+    last_day = market_data["trade_date"].max()
+    appended = market_data[market_data["trade_date"] > last_day - dt.timedelta(days=14)].copy()
+    appended["trade_date"] = appended["trade_date"] + dt.timedelta(days=28)
+    appended["close"] = appended["close"] * 0.7
+    appended["low"] = appended[["low", "close"]].min(axis=1)
+    changed = pd.concat([market_data, appended], ignore_index=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_DUCKDB_PATH", str(warehouse))
+        with connect(warehouse) as con:
+            con.execute("create schema trading_data")
+            con.register("changed_rows", changed)
+            con.execute("create table trading_data.market_data as select * from changed_rows")
+            con.execute("create table trading_data.corporate_actions as "
+                        f"select * from read_parquet('{export_actions(built_sample, tmp_path)}')")
+        build(warehouse)
+    after = read_signals(warehouse)
+    assert (after["signal_date"] > last_day).any(), "the appended days produced no signal"
+    assert not after[after["signal_date"] > LOOK_AHEAD_CUTOFF].reset_index(drop=True).equals(
+        before[before["signal_date"] > LOOK_AHEAD_CUTOFF].reset_index(drop=True)
+    ), "changing later prices changed no later signal: the test would prove nothing"
+    pd.testing.assert_frame_equal(
+        after[after["signal_date"] <= LOOK_AHEAD_CUTOFF].reset_index(drop=True),
+        before[before["signal_date"] <= LOOK_AHEAD_CUTOFF].reset_index(drop=True),
+    )
+
+
+def export_actions(warehouse, directory) -> str:
+    path = directory / "corporate_actions.parquet"
+    with connect(warehouse) as con:
+        con.execute(f"copy trading_data.corporate_actions to '{path}' (format parquet)")
+    return str(path)
+
+
+# --- independent reference: TA-Lib indicators, rules from the issue, own loop -------------------------
+
+
+def crosses_above(value, reference):
+    previous_value, previous_reference = np.roll(value, 1), np.roll(reference, 1)
+    hit = (previous_value <= previous_reference) & (value > reference)
+    hit[0] = False
+    return hit & ~np.isnan(previous_value) & ~np.isnan(previous_reference)
+
+
+def crosses_below(value, reference):
+    return crosses_above(-np.asarray(value), -np.asarray(reference))
+
+
+def reference_candidates(strategy_type: str, params: dict, close: np.ndarray):
+    if strategy_type == "sma_crossover":
+        fast, slow = talib.SMA(close, params["fast"]), talib.SMA(close, params["slow"])
+        return crosses_above(fast, slow), crosses_below(fast, slow)
+    if strategy_type == "rsi_mean_reversion":
+        rsi = talib.RSI(close, params["period"])
+        entry_level = np.full_like(close, params["entry_level"])
+        exit_level = np.full_like(close, params["exit_level"])
+        return crosses_above(rsi, entry_level), crosses_above(rsi, exit_level)
+    if strategy_type == "macd_momentum":
+        macd, signal, _ = talib.MACD(close, params["fast"], params["slow"], params["signal"])
+        trend = talib.EMA(close, params["trend_ema"])
+        with np.errstate(invalid="ignore"):
+            above_trend = close > trend
+        return crosses_above(macd, signal) & above_trend, crosses_below(macd, signal)
+    if strategy_type == "bollinger_reversion":
+        _, middle, lower = talib.BBANDS(close, params["period"], params["num_stddev"], params["num_stddev"])
+        return crosses_below(close, lower), crosses_above(close, middle)
+    raise ValueError(strategy_type)
+
+
+def reference_signals(dates, entries, exits, max_holding_days):
+    """Long-only: enter when flat on an entry; exit on an exit or after max_holding_days."""
+    out, held, flat = [], 0, True
+    for day, enter, leave in zip(dates, entries, exits, strict=True):
+        if flat:
+            if enter:
+                out.append((day, "ENTRY_LONG", None))
+                flat, held = False, 0
+            continue
+        held += 1
+        if leave:
+            out.append((day, "EXIT_LONG", "signal"))
+            flat = True
+        elif max_holding_days and held >= max_holding_days:
+            out.append((day, "EXIT_LONG", "max_holding_days"))
+            flat = True
+    return out
+
+
+def test_reference_implementation_gives_the_same_signals_on_the_sample(built_sample):
+    with connect(built_sample) as con:
+        prices = con.execute(
+            "select symbol, trade_date, close from staging.stg_market_data order by symbol, trade_date"
+        ).df()
+        param_sets = con.execute("select * from strategy_data.strategy_param_sets where enabled").df()
+    prices["trade_date"] = pd.to_datetime(prices["trade_date"]).dt.date
+    expected = []
+    for row in param_sets.itertuples():
+        params = json.loads(row.parameters)
+        for symbol, rows in prices.groupby("symbol", sort=True):
+            close = rows["close"].to_numpy(dtype=float)
+            entries, exits = reference_candidates(row.strategy_type, params, close)
+            for day, kind, reason in reference_signals(rows["trade_date"], entries, exits,
+                                                       params["max_holding_days"]):
+                expected.append((row.strategy_id, row.param_set_id, symbol, day, kind, reason))
+    actual = read_signals(built_sample)
+    actual_rows = sorted(
+        actual[[*SIGNAL_KEY, "exit_reason"]].astype(object).where(actual[[*SIGNAL_KEY, "exit_reason"]].notna(), None)
+        .itertuples(index=False, name=None)
+    )
+    assert len(expected) > 1000
+    assert actual_rows == sorted(expected, key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
+
+
+def test_signal_ids_and_strengths(built_sample):
+    table = read_signals(built_sample)
+    assert table["signal_id"].is_unique
+    assert table["strength"].between(0, 1).all()
+    assert set(table["strategy_id"]) == {"sma_crossover", "rsi_mean_reversion", "macd_momentum",
+                                         "bollinger_reversion", "sma_crossover_sweep"}
+    assert table.groupby("strategy_id")["param_set_id"].nunique()["sma_crossover_sweep"] == 4
