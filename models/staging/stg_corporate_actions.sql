@@ -7,7 +7,7 @@ seeded as (
         upper(trim(symbol)) as symbol,
         cast(ex_date as date) as ex_date,
         lower(action) as action,
-        cast(price_factor as {{ dbt.type_float() }}) as price_factor,
+        cast(price_factor as {{ strategy_float_type() }}) as price_factor,
         cast(null as {{ dbt.type_timestamp() }}) as loaded_at,
         'seed' as origin
     from {{ ref('corporate_actions') }}
@@ -20,7 +20,7 @@ loaded as (
         upper(trim(symbol)) as symbol,
         cast(ex_date as date) as ex_date,
         lower(action) as action,
-        cast(price_factor as {{ dbt.type_float() }}) as price_factor,
+        cast(price_factor as {{ strategy_float_type() }}) as price_factor,
         cast(loaded_at as {{ dbt.type_timestamp() }}) as loaded_at,
         'source' as origin
     from {{ source('trading_data', 'corporate_actions') }}
