@@ -10,7 +10,15 @@ call of the pure function strategy_engine.positions.run_positions per (strategy,
 """
 
 GROUP = ["strategy_id", "param_set_id", "symbol"]
-INPUT_COLUMNS = [*GROUP, "trade_date", "close_price", "is_entry_candidate", "is_exit_candidate", "max_holding_days"]
+INPUT_COLUMNS = [
+    *GROUP,
+    "trade_date",
+    "close_price",
+    "is_entry_candidate",
+    "is_exit_candidate",
+    "max_holding_days",
+    "stop_candidate",
+]
 OUTPUT_SCHEMA = (
     "strategy_id string, param_set_id string, symbol string, trade_date date, close_price double, "
     "in_position boolean, holding_days bigint, entry_date date, signal_type string, exit_reason string, "

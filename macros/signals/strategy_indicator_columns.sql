@@ -16,6 +16,7 @@
     {%- set mart_sma_periods = [20, 50, 200] -%}
     {%- set mart_ema_periods = [12, 26, 50, 200] -%}
     {%- set columns = {'filter_value': 'null'} -%}
+    {#- supertrend_trend reads path_indicators (joined to the indicators rows by the caller). -#}
     {%- if strategy_type == 'sma_crossover' -%}
         {%- set legs = [] -%}
         {%- for period in [params.fast, params.slow] -%}
@@ -42,6 +43,10 @@
         {%- set lower = 'bb_lower' if default_bands else '(' ~ middle ~ ') - ' ~ params.num_stddev ~ ' * (' ~ deviation ~ ')' -%}
         {%- do columns.update({'indicator_value': 'close', 'entry_reference_value': lower, 'exit_reference_value': middle}) -%}
         {%- do columns.update({'labels': 'close,bb_lower,bb_middle,'}) -%}
+    {%- elif strategy_type == 'supertrend_trend' -%}
+        {%- set direction = path_indicator_column('supertrend', params.period, params.multiplier, 'supertrend_direction') -%}
+        {%- do columns.update({'indicator_value': direction, 'entry_reference_value': 0, 'exit_reference_value': 0}) -%}
+        {%- do columns.update({'labels': direction ~ ',zero,zero,'}) -%}
     {%- else -%}
         {%- do exceptions.raise_compiler_error("no indicator columns for strategy type " ~ strategy_type) -%}
     {%- endif -%}

@@ -2,7 +2,8 @@
     strategy_param_sets(): the strategies declared in the dbt var `strategies`, expanded into one
     entry per parameter set, at compile time.
 
-    Each declared strategy has: id, type, enabled (default true), params. A param given as a list
+    Each declared strategy has: id, type, enabled (default true), params. params may also hold a
+    trailing_stop mapping (strategy_stop_candidate), kept as given. A param given as a list
     is a grid axis; the sets are the cartesian product of all axes (axes taken in key order).
     Every set is merged over the type's defaults (strategy_type_defaults), so its parameters are
     complete, and gets
@@ -30,11 +31,11 @@
         {%- set defaults = strategy_type_defaults(strategy.type) -%}
         {%- set given = strategy.get('params') or {} -%}
         {%- for key in given -%}
-            {%- if key not in defaults -%}
+            {%- if key not in defaults and key != 'trailing_stop' -%}
                 {%- do exceptions.raise_compiler_error("strategy " ~ strategy.id ~ ": unknown parameter '" ~ key ~ "' for type " ~ strategy.type) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- set grid = namespace(combos=[{}]) -%}
+        {%- set grid = namespace(combos=[{'trailing_stop': given['trailing_stop']}] if 'trailing_stop' in given else [{}]) -%}
         {%- for key in defaults | sort -%}
             {%- set raw = given[key] if key in given else defaults[key] -%}
             {%- set values = raw if (raw is iterable and raw is not string and raw is not mapping) else [raw] -%}

@@ -11,6 +11,7 @@
       rsi_mean_reversion   RSI crosses above entry_level / RSI crosses above exit_level
       macd_momentum        MACD crosses above signal and close > trend EMA / MACD crosses below signal
       bollinger_reversion  close crosses below lower band / close crosses above middle band
+      supertrend_trend     SuperTrend direction crosses above 0 (turns up) / below 0 (turns down)
     Strength, clipped to [0, 1] (entry_strength on entry candidates, exit_strength on exit candidates):
       sma_crossover        |fast - slow| / slow / 0.01: gap on the crossing day, 1 at a 1% gap
       rsi_mean_reversion   (RSI - previous RSI) / 10: the one-day jump across the level, 1 at 10 points
@@ -18,6 +19,7 @@
                            exit |MACD - signal| / (0.005 * close): 1 at half a percent of price
       bollinger_reversion  entry (lower - close) / (middle - lower): depth below the band in
                            half-band widths; exit (close - middle) / (middle - lower)
+      supertrend_trend     1 (a direction flip has no magnitude)
     Returns a dict of expressions: is_entry_candidate, is_exit_candidate, entry_strength, exit_strength.
 -#}
 {% macro strategy_rules(strategy_type) %}
@@ -50,6 +52,9 @@
             'entry_strength': '(entry_reference_value - indicator_value) / nullif(exit_reference_value - entry_reference_value, 0)',
             'exit_strength': '(indicator_value - exit_reference_value) / nullif(exit_reference_value - entry_reference_value, 0)',
         } -%}
+    {%- elif strategy_type == 'supertrend_trend' -%}
+        {#- A direction flip has no magnitude: strength 1. -#}
+        {%- set rules = {'entry': entry_cross_above, 'exit': exit_cross_below, 'entry_strength': '1.0', 'exit_strength': '1.0'} -%}
     {%- else -%}
         {%- do exceptions.raise_compiler_error("no rules for strategy type " ~ strategy_type) -%}
     {%- endif -%}

@@ -8,6 +8,8 @@
         {%- set problem = 'need 0 < entry_level < exit_level < 100' -%}
     {%- elif strategy_type == 'bollinger_reversion' and (params.period < 2 or params.num_stddev <= 0) -%}
         {%- set problem = 'need period >= 2 and num_stddev > 0' -%}
+    {%- elif strategy_type == 'supertrend_trend' and (params.period < 1 or params.multiplier <= 0) -%}
+        {%- set problem = 'need period >= 1 and multiplier > 0' -%}
     {%- elif params.max_holding_days < 0 -%}
         {%- set problem = 'max_holding_days must be >= 0' -%}
     {%- endif -%}

@@ -112,7 +112,46 @@ def crosses_below(value, reference):
     return crosses_above(-np.asarray(value), -np.asarray(reference))
 
 
-def reference_candidates(strategy_type: str, params: dict, close: np.ndarray):
+def reference_supertrend_direction(high, low, close, period, multiplier):
+    """SuperTrend direction written from the definition in path_indicators.yml (TA-Lib ATR)."""
+    atr = talib.ATR(high, low, close, period)
+    direction = np.full(len(close), np.nan)
+    upper = lower = trend = None
+    for i in range(len(close)):
+        if np.isnan(atr[i]):
+            continue
+        basic_upper = (high[i] + low[i]) / 2 + multiplier * atr[i]
+        basic_lower = (high[i] + low[i]) / 2 - multiplier * atr[i]
+        if trend is None:
+            upper, lower, trend = basic_upper, basic_lower, -1
+        else:
+            upper = basic_upper if (basic_upper < upper or close[i - 1] > upper) else upper
+            lower = basic_lower if (basic_lower > lower or close[i - 1] < lower) else lower
+            if trend == -1 and close[i] > upper:
+                trend = 1
+            elif trend == 1 and close[i] < lower:
+                trend = -1
+        direction[i] = trend
+    return direction
+
+
+def reference_stop_candidates(params: dict, high, low, close):
+    """Trailing-stop candidate per day: chandelier from TA-Lib MAX/ATR, or TA-Lib SAR; None without a stop."""
+    stop = params.get("trailing_stop")
+    if not stop:
+        return None
+    if stop["type"] == "atr_chandelier":
+        return talib.MAX(high, stop["period"]) - stop["multiplier"] * talib.ATR(high, low, close, stop["period"])
+    if stop["type"] == "psar":
+        return talib.SAR(high, low, 0.02, 0.2)
+    raise ValueError(stop)
+
+
+def reference_candidates(strategy_type: str, params: dict, close: np.ndarray, high=None, low=None):
+    if strategy_type == "supertrend_trend":
+        direction = reference_supertrend_direction(high, low, close, params["period"], params["multiplier"])
+        zero = np.zeros_like(close)
+        return crosses_above(direction, zero), crosses_below(direction, zero)
     if strategy_type == "sma_crossover":
         fast, slow = talib.SMA(close, params["fast"]), talib.SMA(close, params["slow"])
         return crosses_above(fast, slow), crosses_below(fast, slow)
@@ -133,16 +172,26 @@ def reference_candidates(strategy_type: str, params: dict, close: np.ndarray):
     raise ValueError(strategy_type)
 
 
-def reference_signals(dates, entries, exits, max_holding_days):
-    """Long-only: enter when flat on an entry; exit on an exit or after max_holding_days."""
-    out, held, flat = [], 0, True
-    for day, enter, leave in zip(dates, entries, exits, strict=True):
+def reference_signals(dates, entries, exits, max_holding_days, close=None, stops=None):
+    """Long-only: enter when flat on an entry; exit on a close below the trailing stop carried from
+    the previous day, else on an exit, else after max_holding_days; the stop starts at the entry
+    day's candidate and only ratchets up."""
+    out, held, flat, stop = [], 0, True, np.nan
+    stops = np.full(len(entries), np.nan) if stops is None else stops
+    close = np.zeros(len(entries)) if close is None else close
+    for i, (day, enter, leave) in enumerate(zip(dates, entries, exits, strict=True)):
         if flat:
             if enter:
                 out.append((day, "ENTRY_LONG", None))
-                flat, held = False, 0
+                flat, held, stop = False, 0, stops[i]
             continue
         held += 1
+        if not np.isnan(stop) and close[i] < stop:
+            out.append((day, "EXIT_LONG", "trailing_stop"))
+            flat = True
+            continue
+        if not np.isnan(stops[i]):
+            stop = stops[i] if np.isnan(stop) else max(stop, stops[i])
         if leave:
             out.append((day, "EXIT_LONG", "signal"))
             flat = True
@@ -155,7 +204,7 @@ def reference_signals(dates, entries, exits, max_holding_days):
 def test_reference_implementation_gives_the_same_signals_on_the_sample(built_sample):
     with connect(built_sample) as con:
         prices = con.execute(
-            "select symbol, trade_date, close from staging.stg_market_data order by symbol, trade_date"
+            "select symbol, trade_date, high, low, close from staging.stg_market_data order by symbol, trade_date"
         ).df()
         param_sets = con.execute("select * from strategy_data.strategy_param_sets where enabled").df()
     prices["trade_date"] = pd.to_datetime(prices["trade_date"]).dt.date
@@ -164,9 +213,11 @@ def test_reference_implementation_gives_the_same_signals_on_the_sample(built_sam
         params = json.loads(row.parameters)
         for symbol, rows in prices.groupby("symbol", sort=True):
             close = rows["close"].to_numpy(dtype=float)
-            entries, exits = reference_candidates(row.strategy_type, params, close)
+            high, low = rows["high"].to_numpy(dtype=float), rows["low"].to_numpy(dtype=float)
+            entries, exits = reference_candidates(row.strategy_type, params, close, high, low)
+            stops = reference_stop_candidates(params, high, low, close)
             for day, kind, reason in reference_signals(rows["trade_date"], entries, exits,
-                                                       params["max_holding_days"]):
+                                                       params["max_holding_days"], close, stops):
                 expected.append((row.strategy_id, row.param_set_id, symbol, day, kind, reason))
     actual = read_signals(built_sample)
     actual_rows = sorted(
@@ -182,5 +233,7 @@ def test_signal_ids_and_strengths(built_sample):
     assert table["signal_id"].is_unique
     assert table["strength"].between(0, 1).all()
     assert set(table["strategy_id"]) == {"sma_crossover", "rsi_mean_reversion", "macd_momentum",
-                                         "bollinger_reversion", "sma_crossover_sweep"}
+                                         "bollinger_reversion", "sma_crossover_sweep", "supertrend_trend",
+                                         "sma_crossover_chandelier_stop", "macd_momentum_psar_stop"}
+    assert (table["exit_reason"] == "trailing_stop").sum() > 0
     assert table.groupby("strategy_id")["param_set_id"].nunique()["sma_crossover_sweep"] == 4
