@@ -181,27 +181,31 @@ def warehouse_env(size_dir: Path) -> dict[str, str]:
     return env
 
 
-def run_reference(result: SizeResult, database: Path, skip_vectorbt: bool) -> None:
+REFERENCE_RESERVE_SECONDS = 240.0
+
+
+def run_reference(result: SizeResult, database: Path, skip_vectorbt: bool,
+                  time_left: Callable[[], float] = lambda: float("inf")) -> None:
+    """The references, cheapest first; one is not started when less than the reserve is left
+    before the deadline (they run in this process and cannot be stopped half-way)."""
+    runners: list[tuple[str, Callable]] = [("talib_sar", bench_reference.run_talib_sar),
+                                           ("talib_pandas", bench_reference.run_talib_pandas)]
+    if skip_vectorbt:
+        result.reference_errors["vectorbt"] = "skipped (--skip-vectorbt)"
+    elif missing := bench_reference.vectorbt_available():
+        result.reference_errors["vectorbt"] = f"not installed: {missing}"
+    else:
+        runners.append(("vectorbt", bench_reference.run_vectorbt))
     with connect(database) as con:
-        for name, runner in (("talib_pandas", bench_reference.run_talib_pandas),
-                             ("talib_sar", bench_reference.run_talib_sar)):
+        for name, runner in runners:
+            if time_left() < REFERENCE_RESERVE_SECONDS:
+                result.reference_errors[name] = "not run: the run's --deadline was too close"
+                continue
             print(f"  reference {name} ...", flush=True)
             try:
                 result.reference[name] = runner(con).as_dict()
             except Exception as error:  # noqa: BLE001 - a failing reference must not lose our figures
                 result.reference_errors[name] = f"{type(error).__name__}: {error}"
-        if skip_vectorbt:
-            result.reference_errors["vectorbt"] = "skipped (--skip-vectorbt)"
-            return
-        missing = bench_reference.vectorbt_available()
-        if missing:
-            result.reference_errors["vectorbt"] = f"not installed: {missing}"
-            return
-        print("  reference vectorbt ...", flush=True)
-        try:
-            result.reference["vectorbt"] = bench_reference.run_vectorbt(con).as_dict()
-        except Exception as error:  # noqa: BLE001
-            result.reference_errors["vectorbt"] = f"{type(error).__name__}: {error}"
 
 
 def seconds_left(deadline: datetime | None, timeout: float) -> float:
@@ -243,7 +247,7 @@ def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference
 
     # the references run on the same data even when our build failed: their figures stand alone
     if not skip_reference and seconds_left(deadline, timeout) > 0:
-        run_reference(result, database, skip_vectorbt)
+        run_reference(result, database, skip_vectorbt, lambda: seconds_left(deadline, float("inf")))
         checkpoint(result)
     if not result.full.success or seconds_left(deadline, timeout) <= 0:
         return result
