@@ -52,6 +52,10 @@ test: lint sqlfluff dbt-ci pytest bigquery-check ## everything CI checks
 bigquery-check: venv ## compile for BigQuery offline (target/bigquery); sqlglot + sqlfluff bigquery on every node
 	$(BIN)/python scripts/bigquery_check.py
 
+.PHONY: bigquery-emulator
+bigquery-emulator: venv ## run seed + build twice on a local BigQuery emulator (not yet reliable: docs/BIGQUERY.md)
+	$(BIN)/python scripts/bigquery_emulator.py
+
 bench: venv ## benchmark dbt build vs TA-Lib/pandas and vectorbt; writes docs/BENCHMARKS.md (BENCH_ARGS="--sizes 50x5")
 	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
