@@ -1,0 +1,197 @@
+-- Round trips of every (strategy, param set, symbol): a signal at the close of day D fills at the
+-- open of the symbol's next trading day; an entry pairs with the first exit signalled after it,
+-- entries repeated while already long are ignored; a trade without a filled exit stays open and is
+-- marked to the symbol's last close. Costs are charged multiplicatively per side.
+with
+
+signals as (
+
+    select * from {{ ref('signals') }}
+
+),
+
+prices as (
+
+    select * from {{ ref('int_backtest_prices') }}
+
+),
+
+cost_rates as (
+
+    select * from {{ ref('int_backtest_cost_rates') }}
+
+),
+
+entry_signals as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        signal_date
+    from signals
+    where signal_type = 'ENTRY_LONG'
+
+),
+
+exit_signals as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        signal_date,
+        exit_reason
+    from signals
+    where signal_type = 'EXIT_LONG'
+
+),
+
+entries_with_next_exit as (
+
+    select
+        entry_signals.strategy_id,
+        entry_signals.param_set_id,
+        entry_signals.symbol,
+        entry_signals.signal_date as entry_signal_date,
+        min(exit_signals.signal_date) as exit_signal_date
+    from entry_signals
+    left join exit_signals
+        on
+            entry_signals.strategy_id = exit_signals.strategy_id
+            and entry_signals.param_set_id = exit_signals.param_set_id
+            and entry_signals.symbol = exit_signals.symbol
+            and entry_signals.signal_date < exit_signals.signal_date
+    group by 1, 2, 3, 4
+
+),
+
+-- one trade per exit signal (or per open position): the first entry after the previous exit
+round_trips as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        exit_signal_date,
+        min(entry_signal_date) as entry_signal_date
+    from entries_with_next_exit
+    group by 1, 2, 3, 4
+
+),
+
+filled as (
+
+    select
+        round_trips.strategy_id,
+        round_trips.param_set_id,
+        round_trips.symbol,
+        round_trips.entry_signal_date,
+        entry_day.next_trade_date as entry_date,
+        entry_day.next_open as entry_price,
+        round_trips.exit_signal_date,
+        exit_day.next_trade_date as exit_date,
+        exit_day.next_open as exit_fill_price,
+        entry_day.last_trade_date
+    from round_trips
+    inner join prices as entry_day
+        on
+            round_trips.symbol = entry_day.symbol
+            and round_trips.entry_signal_date = entry_day.trade_date
+    left join prices as exit_day
+        on
+            round_trips.symbol = exit_day.symbol
+            and round_trips.exit_signal_date = exit_day.trade_date
+    -- an entry signalled on the symbol's last day has no fill yet
+    where entry_day.next_trade_date is not null
+
+),
+
+with_exit_reason as (
+
+    select
+        filled.*,
+        exit_signals.exit_reason as signalled_exit_reason
+    from filled
+    left join exit_signals
+        on
+            filled.strategy_id = exit_signals.strategy_id
+            and filled.param_set_id = exit_signals.param_set_id
+            and filled.symbol = exit_signals.symbol
+            and filled.exit_signal_date = exit_signals.signal_date
+
+),
+
+marked as (
+
+    select
+        with_exit_reason.strategy_id,
+        with_exit_reason.param_set_id,
+        with_exit_reason.symbol,
+        with_exit_reason.entry_signal_date,
+        with_exit_reason.entry_date,
+        with_exit_reason.entry_price,
+        with_exit_reason.exit_date is null as is_open,
+        case when with_exit_reason.exit_date is not null then with_exit_reason.exit_signal_date end as exit_signal_date,
+        with_exit_reason.exit_date,
+        coalesce(with_exit_reason.exit_fill_price, last_day.close) as exit_price,
+        coalesce(with_exit_reason.exit_date, with_exit_reason.last_trade_date) as marked_date,
+        case when with_exit_reason.exit_date is not null then with_exit_reason.signalled_exit_reason end as exit_reason,
+        entry_calendar.day_number as entry_day_number,
+        coalesce(exit_calendar.day_number, last_day.day_number) as exit_day_number
+    from with_exit_reason
+    inner join prices as entry_calendar
+        on
+            with_exit_reason.symbol = entry_calendar.symbol
+            and with_exit_reason.entry_date = entry_calendar.trade_date
+    inner join prices as last_day
+        on
+            with_exit_reason.symbol = last_day.symbol
+            and with_exit_reason.last_trade_date = last_day.trade_date
+    left join prices as exit_calendar
+        on
+            with_exit_reason.symbol = exit_calendar.symbol
+            and with_exit_reason.exit_date = exit_calendar.trade_date
+
+),
+
+priced as (
+
+    select
+        {{ dbt.hash(dbt.concat(["marked.strategy_id", "'|'", "marked.param_set_id", "'|'", "marked.symbol", "'|'",
+            "cast(marked.entry_date as " ~ dbt.type_string() ~ ")"])) }} as trade_id,
+        marked.strategy_id,
+        marked.param_set_id,
+        marked.symbol,
+        marked.entry_signal_date,
+        marked.entry_date,
+        marked.entry_price,
+        marked.exit_signal_date,
+        marked.exit_date,
+        marked.exit_price,
+        marked.marked_date,
+        marked.is_open,
+        marked.exit_reason,
+        marked.exit_day_number - marked.entry_day_number as holding_days,
+        cost_rates.cost_model,
+        cost_rates.buy_cost_rate as entry_cost_rate,
+        case when marked.is_open then 0.0 else cost_rates.sell_cost_rate end as exit_cost_rate,
+        marked.exit_price / marked.entry_price - 1.0 as gross_return,
+        (1.0 - cost_rates.buy_cost_rate)
+        * (1.0 - case when marked.is_open then 0.0 else cost_rates.sell_cost_rate end)
+        * marked.exit_price / marked.entry_price - 1.0 as net_return
+    from marked
+    cross join cost_rates
+
+),
+
+final as (
+
+    select
+        *,
+        gross_return - net_return as cost_return
+    from priced
+
+)
+
+select * from final

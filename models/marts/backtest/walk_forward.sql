@@ -1,0 +1,120 @@
+-- For every strategy and symbol (or portfolio) and each calendar year with enough history: the
+-- parameter set with the best Sharpe ratio over the preceding in-sample years, and how it did
+-- out of sample in that year (from performance).
+{% set in_sample_years = var('walk_forward_in_sample_years', 2) %}
+with
+
+equity_curve as (
+
+    select * from {{ ref('equity_curve') }}
+
+),
+
+performance as (
+
+    select * from {{ ref('performance') }}
+
+),
+
+years as (
+
+    select distinct extract(year from trade_date) as calendar_year
+    from equity_curve
+
+),
+
+folds as (
+
+    select
+        oos.calendar_year as oos_year,
+        oos.calendar_year - {{ in_sample_years }} as in_sample_first_year,
+        oos.calendar_year - 1 as in_sample_last_year
+    from years as oos
+    inner join years as first_year
+        on first_year.calendar_year = oos.calendar_year - {{ in_sample_years }}
+
+),
+
+in_sample as (
+
+    select
+        folds.oos_year,
+        equity_curve.strategy_id,
+        equity_curve.param_set_id,
+        equity_curve.symbol,
+        min(equity_curve.trade_date) as in_sample_start_date,
+        max(equity_curve.trade_date) as in_sample_end_date,
+        avg(equity_curve.net_return) / nullif(stddev_samp(equity_curve.net_return), 0) * sqrt(252) as in_sample_sharpe_ratio
+    from equity_curve
+    inner join folds
+        on
+            extract(year from equity_curve.trade_date) >= folds.in_sample_first_year
+            and extract(year from equity_curve.trade_date) <= folds.in_sample_last_year
+    group by 1, 2, 3, 4
+
+),
+
+ranked as (
+
+    select
+        *,
+        count(*) over (partition by oos_year, strategy_id, symbol) as num_param_sets,
+        row_number() over (
+            partition by oos_year, strategy_id, symbol
+            order by coalesce(in_sample_sharpe_ratio, -1e9) desc, param_set_id
+        ) as in_sample_rank
+    from in_sample
+
+),
+
+out_of_sample as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        {{ adapter.quote('window') }} as oos_window,
+        start_date,
+        end_date,
+        total_return,
+        sharpe_ratio,
+        max_drawdown,
+        benchmark_total_return,
+        row_number() over (
+            partition by strategy_id, symbol, {{ adapter.quote('window') }}
+            order by coalesce(sharpe_ratio, -1e9) desc, param_set_id
+        ) as oos_rank
+    from performance
+
+),
+
+final as (
+
+    select
+        ranked.strategy_id,
+        ranked.symbol,
+        out_of_sample.oos_window,
+        ranked.num_param_sets,
+        ranked.param_set_id as selected_param_set_id,
+        ranked.in_sample_start_date,
+        ranked.in_sample_end_date,
+        ranked.in_sample_sharpe_ratio,
+        out_of_sample.start_date as oos_start_date,
+        out_of_sample.end_date as oos_end_date,
+        out_of_sample.total_return as oos_total_return,
+        out_of_sample.sharpe_ratio as oos_sharpe_ratio,
+        out_of_sample.max_drawdown as oos_max_drawdown,
+        out_of_sample.benchmark_total_return as oos_benchmark_total_return,
+        out_of_sample.oos_rank as oos_rank_of_selected
+    from ranked
+    inner join out_of_sample
+        on
+            ranked.strategy_id = out_of_sample.strategy_id
+            and ranked.param_set_id = out_of_sample.param_set_id
+            and ranked.symbol = out_of_sample.symbol
+            and cast(ranked.oos_year as {{ dbt.type_string() }}) = out_of_sample.oos_window
+    where ranked.in_sample_rank = 1
+
+)
+
+select * from final
