@@ -25,6 +25,7 @@ QUERY = """
 select
     performance.strategy_id,
     performance.param_set_id,
+    param_sets.parameters,
     performance.start_date,
     performance.end_date,
     performance.total_return,
@@ -41,6 +42,8 @@ select
     performance.benchmark_total_return,
     trades.cost_model
 from strategy_data.performance
+left join strategy_data.strategy_param_sets as param_sets
+    on performance.strategy_id = param_sets.strategy_id and performance.param_set_id = param_sets.param_set_id
 left join (select distinct cost_model from strategy_data.trades) as trades on true
 where performance.symbol = '__PORTFOLIO__' and performance."window" = 'full'
 order by performance.strategy_id, performance.param_set_id
@@ -74,13 +77,14 @@ def render(performance: pd.DataFrame, benchmark: pd.Series) -> str:
         f"Portfolio level (equal weight, at most `max_positions` symbols), {first.start_date:%Y-%m-%d} to "
         f"{first.end_date:%Y-%m-%d}, cost model `{first.cost_model}`, every parameter set in the mart.",
         "",
-        "| strategy | param set | total return | CAGR | volatility | Sharpe | Sortino | max drawdown | trades "
+        "| strategy | parameters | total return | CAGR | volatility | Sharpe | Sortino | max drawdown | trades "
         "| win rate | exposure | PSR | DSR |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in performance.itertuples():
         lines.append(
-            f"| {row.strategy_id} | {row.param_set_id} | {_percent(row.total_return)} | {_percent(row.cagr)} "
+            f"| {row.strategy_id} | `{row.parameters or row.param_set_id}` "
+            f"| {_percent(row.total_return)} | {_percent(row.cagr)} "
             f"| {_percent(row.annual_volatility)} | {_number(row.sharpe_ratio)} | {_number(row.sortino_ratio)} "
             f"| {_percent(row.max_drawdown)} | {row.num_trades} | {_percent(row.win_rate)} "
             f"| {_percent(row.exposure)} | {_number(row.probabilistic_sharpe_ratio)} "
