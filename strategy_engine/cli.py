@@ -101,6 +101,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return write_report(args.date or exchange_today(), args.target, send=args.send)
 
 
+def _add_target_argument(command: argparse.ArgumentParser, help_text: str) -> None:
+    command.add_argument("--target", default=os.environ.get("SE_TARGET", "local"),
+                         choices=["local", "ci", "dev", "prod"], help=help_text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="strategy-engine",
@@ -143,7 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_cmd_demo)
 
-    target_default = os.environ.get("SE_TARGET", "local")
 
     run = commands.add_parser(
         "run", help="the daily job: calendar check, validation, dbt build, ops.runs, alerts",
@@ -152,8 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         "failing models and tests). Exit code 1 when anything failed.",
     )
     run.add_argument("--date", type=_iso_date, help="session date (default: today in Asia/Kolkata)")
-    run.add_argument("--target", default=target_default, choices=["local", "ci", "dev", "prod"],
-                     help="dbt target (default: env SE_TARGET or local)")
+    _add_target_argument(run, "dbt target (default: env SE_TARGET or local)")
     run.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
     run.add_argument("--force", action="store_true", help="run even when the date is not a trading session")
     run.add_argument("--dry-run", action="store_true", help="say what would run, change nothing")
@@ -167,8 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         "price for the date, and the data_quality_warnings model. Alerts on problems; exit code 1 then.",
     )
     validate.add_argument("--date", type=_iso_date, help="session date (default: today in Asia/Kolkata)")
-    validate.add_argument("--target", default=target_default, choices=["local", "ci", "dev", "prod"],
-                          help="dbt target (default: env SE_TARGET or local)")
+    _add_target_argument(validate, "dbt target (default: env SE_TARGET or local)")
     validate.add_argument("--skip-freshness", action="store_true", help="skip dbt source freshness")
     validate.add_argument("--no-alert", action="store_true", help="print problems only, send nothing")
     validate.set_defaults(handler=_cmd_validate)
@@ -181,8 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=os.environ.get("SE_HOST", "0.0.0.0"), help="bind address")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")),
                        help="port (default: env PORT or 8080)")
-    serve.add_argument("--target", default=target_default, choices=["local", "ci", "dev", "prod"],
-                       help="dbt target the service reads and runs")
+    _add_target_argument(serve, "dbt target the service reads and runs")
     serve.set_defaults(handler=_cmd_serve)
 
     report = commands.add_parser(
@@ -191,8 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and a data-quality summary as one HTML file with inline SVG charts.",
     )
     report.add_argument("--date", type=_iso_date, help="report date (default: today in Asia/Kolkata)")
-    report.add_argument("--target", default=target_default, choices=["local", "ci", "dev", "prod"],
-                        help="dbt target to read")
+    _add_target_argument(report, "dbt target to read")
     report.add_argument("--send", action="store_true", help="e-mail it through the configured mailto channels")
     report.set_defaults(handler=_cmd_report)
     return parser

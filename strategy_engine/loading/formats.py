@@ -55,6 +55,19 @@ def _parse_int(text: str, column: str, file: str, line: int) -> int | None:
     return int(value)
 
 
+def _price_fields(cell: Callable[[str], str], file: str, number: int) -> dict:
+    """The numeric columns every market-data format shares, read strictly through `cell`."""
+    return {
+        "open": _parse_float(cell("open"), "open", file, number),
+        "high": _parse_float(cell("high"), "high", file, number),
+        "low": _parse_float(cell("low"), "low", file, number),
+        "close": _parse_float(cell("close"), "close", file, number),
+        "volume": _parse_int(cell("volume"), "volume", file, number),
+        "value": _parse_float(cell("value"), "value", file, number),
+        "trades": _parse_int(cell("trades"), "trades", file, number),
+    }
+
+
 def _rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
@@ -197,13 +210,7 @@ def _parse_ohlcv_csv_rows(text: str, file: str) -> pd.DataFrame:
         records.append({
             "symbol": cell("symbol").strip().upper(),
             "trade_date": _parse_date(cell("trade_date")[:10], "%Y-%m-%d", file, number),
-            "open": _parse_float(cell("open"), "open", file, number),
-            "high": _parse_float(cell("high"), "high", file, number),
-            "low": _parse_float(cell("low"), "low", file, number),
-            "close": _parse_float(cell("close"), "close", file, number),
-            "volume": _parse_int(cell("volume"), "volume", file, number),
-            "value": _parse_float(cell("value"), "value", file, number),
-            "trades": _parse_int(cell("trades"), "trades", file, number),
+            **_price_fields(cell, file, number),
             "series": cell("series").strip() or None,
             "exchange": cell("exchange").strip() or None,
         })
@@ -279,13 +286,7 @@ def _parse_exchange_file(
         records.append({
             "symbol": cell("symbol").strip().upper(),
             "trade_date": _parse_date(cell("trade_date"), date_format, file, number),
-            "open": _parse_float(cell("open"), "open", file, number),
-            "high": _parse_float(cell("high"), "high", file, number),
-            "low": _parse_float(cell("low"), "low", file, number),
-            "close": _parse_float(cell("close"), "close", file, number),
-            "volume": _parse_int(cell("volume"), "volume", file, number),
-            "value": _parse_float(cell("value"), "value", file, number),
-            "trades": _parse_int(cell("trades"), "trades", file, number),
+            **_price_fields(cell, file, number),
             "series": series,
             "exchange": row[position[exchange_column]].strip().upper() if exchange_column else "NSE",
         })
