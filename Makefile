@@ -34,7 +34,7 @@ sqlfluff: venv ## sqlfluff on models and macros
 
 dbt-ci: venv ## load the sample into a fresh DuckDB file and run dbt build on the ci target
 	rm -f $(CI_DB) && mkdir -p $(dir $(CI_DB))
-	SE_DUCKDB_PATH=$(CI_DB) $(BIN)/strategy-engine load data/sample/nifty50_2017_2022.zip
+	SE_DUCKDB_PATH=$(CI_DB) $(BIN)/strategy-engine load --target ci data/sample/nifty50_2017_2022.zip
 	SE_DUCKDB_PATH=$(CI_DB) $(DBT) build $(DBT_FLAGS) --target ci --target-path target/ci
 
 pytest: venv chromium ## the Python test suite

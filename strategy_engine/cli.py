@@ -14,13 +14,21 @@ def _cmd_load(args: argparse.Namespace) -> int:
     from strategy_engine.loading import LoadError, load_paths
     from strategy_engine.warehouse import connect
 
+    paths = [Path(p) for p in args.paths]
     try:
-        with connect() as con:
-            report = load_paths(con, [Path(p) for p in args.paths], args.format)
+        if args.target in ("dev", "prod"):
+            from strategy_engine.loading.bigquery import load_paths_bigquery
+
+            report = load_paths_bigquery(paths, args.format, args.target)
+        else:
+            with connect() as con:
+                report = load_paths(con, paths, args.format)
     except LoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(report.summary())
+    for note in report.notes:
+        print(f"  note: {note}")
     for symbol, day in report.replaced_keys[:20]:
         print(f"  replaced {symbol} {day}")
     if len(report.replaced_keys) > 20:
@@ -116,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     load = commands.add_parser(
-        "load", help="load end-of-day files into the local warehouse",
+        "load", help="load end-of-day files into the warehouse's source tables (DuckDB or BigQuery)",
         description="Load CSV files (or zips of them) into trading_data.market_data / corporate_actions. "
         "Idempotent: identical rows change nothing, a changed row replaces the stored one.",
     )
@@ -126,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "ohlcv-csv", "nse-history", "nse-bhavcopy", "nse-udiff", "corporate-actions"],
         help="input format (default: detect from the first line)",
     )
+    _add_target_argument(load, "local/ci: the DuckDB file (SE_DUCKDB_PATH); dev/prod: BigQuery load jobs "
+                         "and a MERGE into trading_data (docs/BIGQUERY.md) (default: env SE_TARGET or local)")
     load.set_defaults(handler=_cmd_load)
 
     generate = commands.add_parser(

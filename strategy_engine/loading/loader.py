@@ -33,6 +33,7 @@ class LoadReport:
     skipped_non_equity: int = 0
     corporate_actions: int = 0
     replaced_keys: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = (
@@ -99,7 +100,7 @@ def parse_paths(paths: Iterable[Path], fmt: str = "auto") -> tuple[pd.DataFrame,
     return market, actions, files, skipped_non_equity
 
 
-def _check_unique_keys(market: pd.DataFrame) -> None:
+def check_unique_keys(market: pd.DataFrame) -> None:
     duplicated = market[market.duplicated(["symbol", "trade_date"], keep=False)]
     if duplicated.empty:
         return
@@ -115,7 +116,7 @@ def _check_unique_keys(market: pd.DataFrame) -> None:
 def write_market_data(con: duckdb.DuckDBPyConnection, market: pd.DataFrame, report: LoadReport) -> None:
     if market.empty:
         return
-    _check_unique_keys(market)
+    check_unique_keys(market)
     con.register("incoming", market)
     con.execute("""
         create or replace temp table incoming_classified as
