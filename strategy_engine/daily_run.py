@@ -68,7 +68,7 @@ def _row_counts(target: str) -> dict[str, int]:
     counts = {}
     for schema, table in COUNTED_MARTS:
         try:
-            counts[f"{schema}.{table}"] = int(reader.query("select count(*) from {t}", t=(schema, table)).rows[0][0])
+            counts[f"{schema}.{table}"] = reader.row_count(schema, table)
         except MissingMart:
             continue
     return counts

@@ -89,6 +89,21 @@ class MartReader:
             return False
         return True
 
+    def row_count(self, schema: str, table: str) -> int:
+        """Rows of a table. BigQuery: the table's metadata (free, and allowed on tables that
+        require a partition filter, where `select count(*)` without one is rejected)."""
+        if self.dialect == "duckdb":
+            return int(self.query("select count(*) from {t}", t=(schema, table)).rows[0][0])
+        from google.api_core.exceptions import NotFound
+        from google.cloud import bigquery
+
+        client = bigquery.Client(project=os.environ.get("SE_BQ_PROJECT"))
+        try:
+            table_info = client.get_table(self._relation(schema, table).strip("`"))
+        except NotFound as error:
+            raise MissingMart(schema, table) from error
+        return int(table_info.num_rows or 0)
+
     def query(self, sql_template: str, params: dict[str, Any] | None = None, **tables: tuple[str, str]) -> Rows:
         """Run a fixed query; `tables` maps {name} placeholders to (schema, table) checked to exist."""
         relations = {}
@@ -162,17 +177,20 @@ def performance_for(reader: MartReader, strategy: str | None) -> Rows:
     return reader.query("select * from {performance} order by 1, 2", performance=(MARTS_SCHEMA, "performance"))
 
 
-def portfolio_equity(reader: MartReader) -> Rows:
-    """Portfolio equity per strategy and parameter set: (series, trade_date, equity)."""
+def portfolio_equity(reader: MartReader, until: date) -> Rows:
+    """Portfolio equity per strategy and parameter set up to `until`: (series, trade_date, equity).
+
+    The date bound also satisfies BigQuery's require_partition_filter on equity_curve.
+    """
     columns = reader.columns(MARTS_SCHEMA, "equity_curve")
     date_column = _pick(columns, ["trade_date", "as_of_date", "date"]) or "trade_date"
     value_column = _pick(columns, ["equity", "portfolio_value", "nav", "equity_value"]) or "equity"
     series = "strategy_id || '/' || param_set_id" if "param_set_id" in columns else "strategy_id"
-    where = "where symbol = '__PORTFOLIO__'" if "symbol" in columns else ""
+    portfolio = " and symbol = '__PORTFOLIO__'" if "symbol" in columns else ""
     return reader.query(
         f"select {series} as series, {date_column} as trade_date, {value_column} as equity "
-        f"from {{equity}} {where} order by 1, 2",
-        equity=(MARTS_SCHEMA, "equity_curve"),
+        f"from {{equity}} where {date_column} <= {{p:until}}{portfolio} order by 1, 2",
+        {"until": until}, equity=(MARTS_SCHEMA, "equity_curve"),
     )
 
 

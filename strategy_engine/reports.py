@@ -57,9 +57,9 @@ def _missing(missing: MissingMart) -> str:
     return f"<p class='missing'>not available: {html.escape(str(missing))}</p>"
 
 
-def _equity_sections(reader: MartReader) -> tuple[str, str]:
+def _equity_sections(reader: MartReader, day: date) -> tuple[str, str]:
     try:
-        rows = marts.portfolio_equity(reader).rows
+        rows = marts.portfolio_equity(reader, day).rows
     except MissingMart as missing:
         return _missing(missing), _missing(missing)
     equity: dict[str, list[tuple[date, float]]] = defaultdict(list)
@@ -102,7 +102,7 @@ def _rows_section(fetch, reader: MartReader, *args: object) -> str:  # noqa: ANN
 
 def build_report(day: date, target: str) -> str:
     reader = MartReader(target)
-    equity, drawdown = _equity_sections(reader)
+    equity, drawdown = _equity_sections(reader, day)
     quality = "<h3>Rejected input rows</h3>" + _rows_section(marts.rejected_summary, reader)
     if reader.has(marts.MARTS_SCHEMA, "data_quality_warnings"):
         quality += "<h3>Warnings by type</h3>" + _rows_section(marts.warnings_summary, reader)

@@ -15,8 +15,13 @@
     DuckDB: no partition_by / cluster_by (dbt-duckdb reads partition_by as a list of columns for
     its own partitioned writes and rejects BigQuery's dict);
     incremental models use `delete+insert` on the same unique key, the same result as merge.
-    require_partition_filter is opt-in: BigQuery then rejects queries without a filter on the
-    date column, which protects analysts from full scans but also applies to dbt's own tests.
+    require_partition_filter is opt-in, for large marts analysts query directly: BigQuery then
+    rejects queries without a filter on the date column that can prune partitions. Readers that
+    need the whole history say so with every_partition() (macros/warehouse/every_partition.sql);
+    dbt's data tests get it automatically (macros/warehouse/get_where_subquery.sql). Not on
+    incremental models: dbt's merge and their is_incremental() lookups of {{ this }} would need
+    partition filters too. Not on the bq_emulator target: crucible refuses the option rather than
+    ignore it (ignoring it would change which queries succeed).
 -#}
 {% macro incremental_strategy() -%}
     {{ return('merge' if target.type == 'bigquery' else 'delete+insert') }}
@@ -43,7 +48,7 @@
             'on_schema_change': 'append_new_columns',
         }) -%}
     {%- endif -%}
-    {%- if require_partition_filter and target.type == 'bigquery' -%}
+    {%- if require_partition_filter and target.type == 'bigquery' and target.name != 'bq_emulator' -%}
         {%- do table_config.update({'require_partition_filter': true}) -%}
     {%- endif -%}
     {{ return(table_config) }}

@@ -1,5 +1,9 @@
 -- Daily net returns and equity per (strategy, param set, symbol) over the symbol's calendar, and per
 -- portfolio (symbol '__PORTFOLIO__') over the union calendar, each next to its buy-and-hold benchmark.
+-- The largest mart (strategies x parameter sets x symbols x days): on BigQuery a query must filter
+-- trade_date (require_partition_filter); performance and walk_forward read every_partition().
+{{ config(**daily_table_config(cluster_by=['symbol', 'strategy_id', 'param_set_id'], require_partition_filter=true)) }}
+
 with
 
 trades as (

@@ -8,6 +8,7 @@ with
 equity_curve as (
 
     select * from {{ ref('equity_curve') }}
+    where {{ every_partition('trade_date') }}
 
 ),
 

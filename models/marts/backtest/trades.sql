@@ -2,6 +2,9 @@
 -- open of the symbol's next trading day; an entry pairs with the first exit signalled after it,
 -- entries repeated while already long are ignored; a trade without a filled exit stays open and is
 -- marked to the symbol's last close. Costs are charged multiplicatively per side.
+-- BigQuery: partitioned by month of entry_date (never NULL), clustered by symbol and strategy.
+{{ config(**daily_table_config(date_column='entry_date', cluster_by=['symbol', 'strategy_id', 'param_set_id'])) }}
+
 with
 
 signals as (

@@ -1,0 +1,81 @@
+"""The one table-layout macro (macros/warehouse/warehouse_table_config.sql) per target, and the
+Python models' literal copies of it; the runner's BigQuery row counts read table metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import jinja2
+import pytest
+import yaml
+from jinja2.nativetypes import NativeEnvironment
+
+from strategy_engine.marts import MartReader
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+MACRO = (PROJECT_DIR / "macros/warehouse/warehouse_table_config.sql").read_text()
+
+
+class _Returned(Exception):  # noqa: N818 - carries dbt's return() value out of the template
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _dbt_return(value: Any) -> None:
+    raise _Returned(value)
+
+
+def table_config(target_type: str, target_name: str, call: str = "daily_table_config()") -> dict:
+    """Render the macro as dbt does (return() ends the macro with a value; not nested macro calls,
+    so incremental configs, which call incremental_strategy(), are not rendered here)."""
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    template = env.from_string(MACRO + "{{ " + call + " }}")
+    with pytest.raises(_Returned) as returned:
+        template.render(target=SimpleNamespace(type=target_type, name=target_name), **{"return": _dbt_return})
+    return returned.value.value
+
+
+def test_layout_per_target() -> None:
+    bigquery = table_config("bigquery", "prod", "daily_table_config(require_partition_filter=true)")
+    assert bigquery == {
+        "materialized": "table", "require_partition_filter": True, "cluster_by": ["symbol"],
+        "partition_by": {"field": "trade_date", "data_type": "date", "granularity": "month"},
+    }
+    # crucible refuses the option instead of ignoring it; DuckDB has no partitions at all
+    emulator = table_config("bigquery", "bq_emulator", "daily_table_config(require_partition_filter=true)")
+    assert "require_partition_filter" not in emulator and emulator["partition_by"]["field"] == "trade_date"
+    duckdb = table_config("duckdb", "ci", "daily_table_config(require_partition_filter=true)")
+    assert duckdb == {"materialized": "table"}
+
+
+@pytest.mark.parametrize("target_type", ["bigquery", "duckdb"])
+def test_python_models_copy_the_macro_layout(target_type: str) -> None:
+    """Python models cannot call macros: their YAML writes the same layout literally."""
+    expected = table_config(target_type, "prod")
+    config = yaml.safe_load((PROJECT_DIR / "python_models/path_indicators.yml").read_text())["models"][0]["config"]
+    env = NativeEnvironment()
+    target = SimpleNamespace(type=target_type)
+    for key in ("partition_by", "cluster_by"):
+        assert env.from_string(config[key]).render(target=target) == expected.get(key)
+
+
+def test_bigquery_row_count_reads_table_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    requested = []
+
+    class FakeClient:
+        def __init__(self, project: str | None = None) -> None:
+            self.project = project
+
+        def get_table(self, table_id: str) -> SimpleNamespace:
+            requested.append(table_id)
+            return SimpleNamespace(num_rows=1234)
+
+        def query(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("a row count must not run a query (require_partition_filter)")
+
+    monkeypatch.setattr("google.cloud.bigquery.Client", FakeClient)
+    monkeypatch.setenv("SE_BQ_PROJECT", "acme")
+    assert MartReader("prod").row_count("strategy_data", "equity_curve") == 1234
+    assert requested == ["acme.strategy_data.equity_curve"]
