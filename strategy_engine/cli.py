@@ -16,7 +16,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
     paths = [Path(p) for p in args.paths]
     try:
-        if args.target in ("dev", "prod"):
+        if args.target in ("dev", "prod", "bq_emulator"):
             from strategy_engine.loading.bigquery import load_paths_bigquery
 
             report = load_paths_bigquery(paths, args.format, args.target)
@@ -134,8 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "ohlcv-csv", "nse-history", "nse-bhavcopy", "nse-udiff", "corporate-actions"],
         help="input format (default: detect from the first line)",
     )
-    _add_target_argument(load, "local/ci: the DuckDB file (SE_DUCKDB_PATH); dev/prod: BigQuery load jobs "
-                         "and a MERGE into trading_data (docs/BIGQUERY.md) (default: env SE_TARGET or local)")
+    load.add_argument(
+        "--target", default=os.environ.get("SE_TARGET", "local"), choices=["local", "ci", "dev", "prod", "bq_emulator"],
+        help="local/ci: the DuckDB file (SE_DUCKDB_PATH); dev/prod: BigQuery load jobs and a MERGE into "
+        "trading_data (docs/BIGQUERY.md); bq_emulator: the same into the local crucible emulator "
+        "(SE_BQ_EMULATOR_PORT) (default: env SE_TARGET or local)",
+    )
     load.set_defaults(handler=_cmd_load)
 
     generate = commands.add_parser(

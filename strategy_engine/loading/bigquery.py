@@ -43,7 +43,8 @@ import yaml
 from strategy_engine.loading.loader import LoadReport, check_unique_keys, parse_paths
 from strategy_engine.paths import PROFILES_DIR
 
-BIGQUERY_TARGETS = ("dev", "prod")
+# bq_emulator: the profile's local crucible stand-in (make bigquery-emulator), same code path.
+BIGQUERY_TARGETS = ("dev", "prod", "bq_emulator")
 SOURCE_SCHEMA = "trading_data"
 JOB_LABELS = {"app": "strategy_engine", "job": "load"}
 
@@ -63,7 +64,7 @@ MARKET_COMPARED = ("open", "high", "low", "close", "volume", "value", "trades")
 MARKET_KEY = ("symbol", "trade_date")
 ACTION_KEY = ("symbol", "ex_date", "action")
 
-_ENV_VAR = re.compile(r"^\{\{\s*env_var\('([A-Z0-9_]+)'(?:\s*,\s*'([^']*)')?\)\s*(\|\s*int\s*)?\}\}$")
+_ENV_VAR = re.compile(r"\{\{\s*env_var\('([A-Z0-9_]+)'(?:\s*,\s*'([^']*)')?\)\s*(\|\s*int\s*)?\}\}")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ class BigQueryTarget:
     method: str
     keyfile: str | None
     maximum_bytes_billed: int | None
+    api_endpoint: str | None = None
+    token: str | None = None
 
     @property
     def source_dataset(self) -> str:
@@ -88,17 +91,21 @@ class BigQueryTarget:
 
 
 def _resolve(value: Any, environ: Mapping[str, str]) -> Any:
-    """A profile value with `{{ env_var('X', 'default') [| int] }}` resolved; other values as they are."""
+    """A profile value with each `{{ env_var('X', 'default') [| int] }}` resolved; other values as they are."""
     if not isinstance(value, str) or "{{" not in value:
         return value
-    match = _ENV_VAR.match(value.strip())
-    if match is None:
-        raise ValueError(f"profiles.yml value {value!r} is not a plain env_var(...) the loader can resolve")
-    name, default, as_int = match.groups()
-    if name not in environ and default is None:
-        raise ValueError(f"profiles.yml needs env var {name}")
-    resolved = environ.get(name, default or "")
-    return int(resolved) if as_int else resolved
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name not in environ and default is None:
+            raise ValueError(f"profiles.yml needs env var {name}")
+        return environ.get(name, default or "")
+
+    resolved = _ENV_VAR.sub(substitute, value.strip())
+    if "{{" in resolved or "{%" in resolved:
+        raise ValueError(f"profiles.yml value {value!r} is more than env_var(...), which the loader cannot resolve")
+    whole = _ENV_VAR.fullmatch(value.strip())
+    return int(resolved) if whole is not None and whole.group(3) else resolved
 
 
 def read_target(
@@ -119,6 +126,8 @@ def read_target(
         method=str(values.get("method", "oauth")),
         keyfile=str(values["keyfile"]) if values.get("keyfile") else None,
         maximum_bytes_billed=int(values["maximum_bytes_billed"]) if values.get("maximum_bytes_billed") else None,
+        api_endpoint=str(values["api_endpoint"]) if values.get("api_endpoint") else None,
+        token=str(values["token"]) if values.get("token") else None,
     )
 
 
@@ -126,6 +135,13 @@ def make_client(target: BigQueryTarget) -> Any:
     """A google-cloud-bigquery client with the profile's credentials (oauth: application default)."""
     from google.cloud import bigquery
 
+    if target.method == "oauth-secrets":
+        from google.api_core.client_options import ClientOptions
+        from google.oauth2.credentials import Credentials
+
+        options = ClientOptions(api_endpoint=target.api_endpoint) if target.api_endpoint else None
+        return bigquery.Client(project=target.project, location=target.location,
+                               credentials=Credentials(target.token), client_options=options)
     if target.method == "service-account":
         if not target.keyfile:
             raise ValueError("method service-account needs SE_BQ_KEYFILE (path of the key file)")
@@ -133,7 +149,7 @@ def make_client(target: BigQueryTarget) -> Any:
             target.keyfile, project=target.project, location=target.location,
         )
     if target.method != "oauth":
-        raise ValueError(f"the loader supports methods oauth and service-account, not {target.method!r}")
+        raise ValueError(f"the loader supports methods oauth, service-account and oauth-secrets, not {target.method!r}")
     return bigquery.Client(project=target.project, location=target.location)
 
 

@@ -197,6 +197,9 @@ def test_target_is_read_from_the_profile_with_its_env_vars() -> None:
     assert prod.table("market_data") == "strategy-engine-prod.trading_data.market_data"
     with pytest.raises(ValueError, match="not a BigQuery output"):
         read_target("local", environ={})
+    emulator = read_target("bq_emulator", environ={"SE_BQ_EMULATOR_PORT": "1234"})
+    assert (emulator.api_endpoint, emulator.method, emulator.source_dataset) == (
+        "http://127.0.0.1:1234", "oauth-secrets", "trading_data")
 
 
 def test_ddl_matches_the_dbt_macro() -> None:
@@ -243,7 +246,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def emulator_client(tmp_path: Path) -> Iterator[object]:
+def emulator(tmp_path: Path) -> Iterator[tuple[object, int]]:
+    """(client, port) of a crucible emulator started for this test on a free port."""
     if not CRUCIBLE.exists():
         pytest.skip(f"crucible-emulator not installed at {CRUCIBLE} (make bigquery-emulator installs it)")
     from google.api_core.client_options import ClientOptions
@@ -268,15 +272,15 @@ def emulator_client(tmp_path: Path) -> Iterator[object]:
                     pytest.fail(f"crucible did not start: {(tmp_path / 'crucible.log').read_text()[-2000:]}")
                 time.sleep(0.3)
         yield bigquery.Client(project=TARGET.project, credentials=AnonymousCredentials(),
-                              client_options=ClientOptions(api_endpoint=f"http://127.0.0.1:{port}"))
+                              client_options=ClientOptions(api_endpoint=f"http://127.0.0.1:{port}")), port
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
 
 
-def test_load_jobs_and_merge_on_the_emulator(tmp_path: Path, emulator_client) -> None:  # noqa: ANN001
-    client = emulator_client
+def test_load_jobs_and_merge_on_the_emulator(tmp_path: Path, emulator) -> None:  # noqa: ANN001
+    client, _ = emulator
     first = _csv(tmp_path, "first.csv", "AAA,2024-01-02,10,11,9,10.5,1000,10500.25\n"
                                         "AAA,2024-01-03,10.5,12,10,11.25,2000,\n"
                                         "M&M,2024-01-02,0.0000001,0.2,0.0000001,0.1,5,0.5\n")
@@ -321,3 +325,20 @@ def test_load_jobs_and_merge_on_the_emulator(tmp_path: Path, emulator_client) ->
     # no staging table is left behind
     tables = [t.table_id for t in client.list_tables("proj.trading_data")]
     assert sorted(tables) == ["corporate_actions", "market_data"]
+
+
+def test_cli_loads_into_the_profiles_emulator_target(
+    tmp_path: Path, emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+) -> None:
+    """`strategy-engine load --target bq_emulator`: the profile's target, its oauth-secrets token and
+    api_endpoint, through the command line."""
+    client, port = emulator
+    monkeypatch.setenv("SE_BQ_EMULATOR_PORT", str(port))
+    path = _csv(tmp_path, "day.csv", "AAA,2024-01-02,10,11,9,10.5,1000,1\nBBB,2024-01-02,10,11,9,10.5,1000,1\n")
+    assert cli.main(["load", str(path), "--target", "bq_emulator"]) == 0
+    assert "2 inserted, 0 replaced, 0 unchanged" in capsys.readouterr().out
+    assert cli.main(["load", str(path), "--target", "bq_emulator"]) == 0
+    assert "0 inserted, 0 replaced, 2 unchanged" in capsys.readouterr().out
+    [(rows,)] = [tuple(row.values()) for row in client.query(
+        "select count(*) from `strategy-engine-emulator.trading_data.market_data`").result()]
+    assert rows == 2
