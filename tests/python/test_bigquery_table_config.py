@@ -79,3 +79,18 @@ def test_bigquery_row_count_reads_table_metadata(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("SE_BQ_PROJECT", "acme")
     assert MartReader("prod").row_count("strategy_data", "equity_curve") == 1234
     assert requested == ["acme.strategy_data.equity_curve"]
+
+
+@pytest.mark.parametrize(("target_type", "expected"), [("bigquery", "merge"), ("duckdb", "delete+insert")])
+def test_python_models_incremental_strategy_is_the_macros(target_type: str, expected: str) -> None:
+    """dbt_project.yml cannot call macros: the Python models' strategy there must equal incremental_strategy()."""
+    assert table_config(target_type, "prod", "incremental_strategy()") == expected
+    models = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["models"]["strategy_engine"]
+    env = NativeEnvironment()
+    checked = []
+    for name, block in models.items():
+        if isinstance(block, dict) and "+incremental_strategy" in block:
+            rendered = env.from_string(block["+incremental_strategy"]).render(target=SimpleNamespace(type=target_type))
+            assert rendered == expected, name
+            checked.append(name)
+    assert "path_indicators" in checked
