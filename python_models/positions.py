@@ -4,9 +4,15 @@ Entries and exits must strictly alternate and exits can be forced by holding tim
 stops): a path-dependent state machine with no exact window-function form, so it runs here, one
 call of the pure function strategy_engine.positions.run_positions per (strategy, param set, symbol).
 
-- DuckDB: in-process; pandas frame in, one call per group, pandas frame out.
+- DuckDB, first build or --full-refresh: every group from its first row.
+- DuckDB, incremental: the pre_hook (positions.yml) has deleted the groups whose candidates were
+  rewritten on or before their last stored day; those and new groups run from their first row,
+  every other group continues from the state stored on its last row with only its new days.
 - BigQuery: Dataproc Serverless (configured in dbt_project.yml); Spark groups the rows and applies
-  the same per-group function with applyInPandas.
+  the same per-group function with applyInPandas (always every row; the merge on the unique key
+  makes that equal to a full refresh).
+Each row carries the computed_at of the candidate it was decided from, so a row that is written
+again with the same inputs keeps its timestamp and `signals` only re-reads what changed.
 """
 
 GROUP = ["strategy_id", "param_set_id", "symbol"]
@@ -18,38 +24,90 @@ INPUT_COLUMNS = [
     "is_exit_candidate",
     "max_holding_days",
     "stop_candidate",
+    "computed_at",
 ]
 OUTPUT_SCHEMA = (
     "strategy_id string, param_set_id string, symbol string, trade_date date, close_price double, "
     "in_position boolean, holding_days bigint, entry_date date, signal_type string, exit_reason string, "
-    "stop_level double"
+    "stop_level double, computed_at timestamp"
 )
+STATE_COLUMNS = ["in_position", "holding_days", "entry_date", "stop_level"]
+# OUTPUT_SCHEMA (Spark names) as DuckDB types; computed_at keeps DuckDB's current_timestamp type.
+DUCKDB_TYPES = {"string": "varchar", "timestamp": "timestamptz"}
 
 
-def positions_for_group(group):
+def _schema():
+    return [tuple(column.split()) for column in OUTPUT_SCHEMA.split(", ")]
+
+
+def positions_for_group(group, initial_state=None):
     """One (strategy, param set, symbol): sort by date, run the state machine, keep the output columns."""
     import pandas as pd
 
     from strategy_engine.positions import OUTPUT_COLUMNS, run_positions
 
     ordered = group.sort_values("trade_date", kind="stable")
-    decided, _ = run_positions(ordered, max_holding_days=int(ordered["max_holding_days"].iloc[0]))
-    out = decided[[*GROUP, "trade_date", "close_price", *OUTPUT_COLUMNS]].copy()
+    decided, _ = run_positions(
+        ordered, max_holding_days=int(ordered["max_holding_days"].iloc[0]), initial_state=initial_state
+    )
+    out = decided[[*GROUP, "trade_date", "close_price", *OUTPUT_COLUMNS, "computed_at"]].copy()
     out["trade_date"] = pd.to_datetime(out["trade_date"]).dt.date
     out["entry_date"] = pd.to_datetime(out["entry_date"]).dt.date
+    # Never an untyped all-NULL column: pandas would hand DuckDB an integer column.
+    out["exit_reason"] = out["exit_reason"].astype("string")
+    out["signal_type"] = out["signal_type"].astype("string")
     return out
+
+
+def _new_rows_and_states(session, candidates, this):
+    """Candidate rows after each group's last stored day (all rows of groups not stored) and the
+    state stored on each continued group's last row."""
+    from strategy_engine.positions import state_from_stored
+
+    group_match = " and ".join(f"candidates.{c} = last_stored.{c}" for c in GROUP)
+    last_stored_rows = f"""
+        select {", ".join(GROUP)}, trade_date as last_date, {", ".join(STATE_COLUMNS)}
+        from (
+            select *, row_number() over (partition by {", ".join(GROUP)} order by trade_date desc) as rows_from_end
+            from {this}
+        ) as numbered
+        where rows_from_end = 1
+    """
+    new_rows = candidates.query(
+        "candidates",
+        f"""
+        select {", ".join(f"candidates.{c}" for c in INPUT_COLUMNS)}
+        from candidates
+        left join ({last_stored_rows}) as last_stored on {group_match}
+        where last_stored.last_date is null or candidates.trade_date > last_stored.last_date
+        """,
+    ).df()
+    stored = session.sql(last_stored_rows).df()
+    states = {
+        tuple(row[c] for c in GROUP): state_from_stored(*(row[c] for c in STATE_COLUMNS))
+        for row in stored.to_dict("records")
+    }
+    return new_rows, states
 
 
 def model(dbt, session):
     import pandas as pd
 
-    dbt.config(materialized="table")
     candidates = dbt.ref("int_strategy_candidates")
     if dbt.config.get("target_type") == "bigquery":
         grouped = candidates.select(*INPUT_COLUMNS).groupBy(*GROUP)
         return grouped.applyInPandas(positions_for_group, schema=OUTPUT_SCHEMA)
-    frame = candidates.select(", ".join(INPUT_COLUMNS)).df()
-    pieces = [positions_for_group(group) for _, group in frame.groupby(GROUP, sort=True)]
-    if not pieces:
-        return pd.DataFrame(columns=[name.split()[0] for name in OUTPUT_SCHEMA.split(", ")])
-    return pd.concat(pieces, ignore_index=True)
+    if dbt.is_incremental:
+        frame, states = _new_rows_and_states(session, candidates, dbt.this)
+    else:
+        frame, states = candidates.select(", ".join(INPUT_COLUMNS)).df(), {}
+    pieces = [positions_for_group(group, states.get(key)) for key, group in frame.groupby(GROUP, sort=True)]
+    result = (
+        pd.concat(pieces, ignore_index=True)
+        if pieces
+        else pd.DataFrame({name: pd.Series(dtype=object) for name, _ in _schema()})
+    )
+    # Typed as in OUTPUT_SCHEMA however few rows there are (an all-NULL pandas column has no type).
+    return session.from_df(result).project(
+        ", ".join(f"cast({name} as {DUCKDB_TYPES.get(kind, kind)}) as {name}" for name, kind in _schema())
+    )

@@ -14,6 +14,11 @@ Rules, evaluated once per row (one trading day, at its close):
     3. 'max_holding_days' holding_days >= max_holding_days (> 0)
   Otherwise the stop level ratchets: max(previous level, today's stop_candidate).
 - a day that exits does not re-enter; the earliest re-entry is the next row.
+
+Resumable: the state after a row is exactly what the row stores (in_position, holding_days,
+entry_date, stop_level), so ``state_from_stored`` rebuilds it from a group's last stored row and
+``run_positions(new_rows, initial_state=...)`` continues with only the new days; the result
+equals a run over the whole history.
 """
 
 from __future__ import annotations
@@ -37,6 +42,18 @@ class PositionState:
     holding_days: int = 0
     entry_date: object = None
     stop_level: float = math.nan
+
+
+def state_from_stored(in_position: bool, holding_days: object, entry_date: object, stop_level: object) -> PositionState:
+    """The state after a stored row, from that row's output columns (NULLs as None/NaN/NaT).
+
+    A flat row (including an exit day) leaves the machine flat; an open row carries its holding
+    days, entry date and stop level (NaN when the strategy has no trailing stop).
+    """
+    if not bool(in_position):
+        return PositionState()
+    stop = math.nan if stop_level is None or pd.isna(stop_level) else float(stop_level)
+    return PositionState(True, int(holding_days), pd.Timestamp(entry_date).to_datetime64(), stop)
 
 
 def run_positions(

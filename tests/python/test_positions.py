@@ -82,3 +82,20 @@ def test_continuing_from_state_equals_full_run(split):
     tail, tail_state = run_positions(whole.iloc[split:], max_holding_days=7, initial_state=head_state)
     pd.testing.assert_frame_equal(pd.concat([head, tail]), full)
     assert tail_state == full_state
+
+
+@pytest.mark.parametrize("split", [1, 2, 3, 5, 8, 11])
+def test_continuing_from_a_stored_row_equals_a_full_run(split):
+    from strategy_engine.positions import state_from_stored
+
+    closes = [100, 105, 103, 108, 101, 110, 111, 99, 104, 106, 100, 98]
+    stops = [95, 100, 98, 104, 99, 100, 101, 97, 99, 101, 96, 97]
+    candidates = frame("x...x..x.x..", "..x.....x...", closes, stops)
+    full, _ = run_positions(candidates, max_holding_days=3)
+    last = full.iloc[split - 1]
+    state = state_from_stored(last["in_position"], last["holding_days"], last["entry_date"], last["stop_level"])
+    rest, _ = run_positions(candidates.iloc[split:], max_holding_days=3, initial_state=state)
+    # The datetime unit pandas infers for entry_date depends on the values, not on the machine state.
+    for result in (rest, full):
+        result["entry_date"] = result["entry_date"].astype("datetime64[ns]")
+    pd.testing.assert_frame_equal(rest, full.iloc[split:])

@@ -6,7 +6,21 @@
 -- window frames carry literal periods and a new instance needs no SQL change.
 -- Path-dependent inputs (SuperTrend direction, trailing-stop candidates) come from the
 -- path_indicators mart, joined on (symbol, trade_date); only the columns some set uses.
+-- Incremental (docs/SIGNALS.md): the pre_hook deletes the groups whose indicators were rewritten
+-- on or before their last stored day (late corporate action, corrected price); those and groups
+-- not stored yet are computed from their first row, the others only for days after their last
+-- stored day, reading the last `history_rows` stored days for crossings and rolling windows.
+{{
+    config(
+        pre_hook="{{ delete_replayed_groups(ref('indicators'), ['strategy_id', 'param_set_id', 'symbol'], ['symbol'], watermark_column='indicators_computed_at') }}",
+        **daily_table_config(
+            cluster_by=['strategy_id', 'symbol'],
+            unique_key=['strategy_id', 'param_set_id', 'symbol', 'trade_date']
+        )
+    )
+}}
 {%- set param_sets = strategy_param_sets(enabled_only=true) %}
+{%- set indicators_computed_at = 'indicator_bars.computed_at' if relation_has_column(ref('indicators'), 'computed_at') else 'null' %}
 {%- set path_columns = [] %}
 {%- for param_set in param_sets %}
     {%- set wanted = [strategy_stop_candidate(param_set.params)] %}
@@ -35,7 +49,8 @@ path_indicators as (
 indicators as (
 
     select
-        indicator_bars.*
+        indicator_bars.*,
+        cast({{ indicators_computed_at }} as {{ dbt.type_timestamp() }}) as indicators_computed_at
         {%- for column in path_columns %},
         path_indicators.{{ column }}
         {%- endfor %}
@@ -46,22 +61,92 @@ indicators as (
             and indicator_bars.trade_date = path_indicators.trade_date
 
 ),
+{%- if is_incremental() %}
+
+-- Per stored group: its last day and bar_index (groups deleted by the pre_hook are absent).
+stored_groups as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        max(trade_date) as last_date,
+        max(bar_index) as last_bar_index
+    from {{ this }}
+    group by strategy_id, param_set_id, symbol
+
+),
+{%- endif %}
 {% for param_set in param_sets %}
 {%- set columns = strategy_indicator_columns(param_set.strategy_type, param_set.params) %}
 {%- set rules = strategy_rules(param_set.strategy_type) %}
+{#- Stored rows a continued group re-reads: the previous row for crossings, a whole window for
+    rolling statistics (conservatively the longest period parameter of the set). #}
+{%- set periods = [1] %}
+{%- for name in ['fast', 'slow', 'period'] if param_set.params.get(name) is number %}
+    {%- do periods.append(param_set.params[name]) %}
+{%- endfor %}
+{%- set history_rows = periods | max %}
+{%- if is_incremental() %}
+
+history_start_{{ loop.index }} as (
+
+    select
+        stored.symbol,
+        stored.last_date,
+        min(stored_rows.trade_date) as first_history_date,
+        min(stored_rows.bar_index) as first_history_bar_index
+    from stored_groups as stored
+    inner join {{ this }} as stored_rows
+        on
+            stored.strategy_id = stored_rows.strategy_id
+            and stored.param_set_id = stored_rows.param_set_id
+            and stored.symbol = stored_rows.symbol
+            and stored_rows.bar_index > stored.last_bar_index - {{ history_rows }}
+    where
+        stored.strategy_id = '{{ param_set.strategy_id }}'
+        and stored.param_set_id = '{{ param_set.param_set_id }}'
+    group by stored.symbol, stored.last_date
+
+),
+{%- endif %}
+
+-- The rows this set computes: every row of new or replayed groups, the re-read history and the
+-- new days of continued groups.
+sliced_{{ loop.index }} as (
+
+    select
+        indicators.*,
+        {%- if is_incremental() %}
+        history.last_date,
+        coalesce(history.first_history_bar_index, 0) as first_bar_index
+    from indicators
+    left join history_start_{{ loop.index }} as history
+        on indicators.symbol = history.symbol
+    where history.symbol is null or indicators.trade_date >= history.first_history_date
+        {%- else %}
+        cast(null as date) as last_date,
+        0 as first_bar_index
+    from indicators
+        {%- endif %}
+
+),
 
 inputs_{{ loop.index }} as (
 
     select
         symbol,
         trade_date,
+        last_date,
+        first_bar_index + row_number() over (partition by symbol order by trade_date) - 1 as bar_index,
+        indicators_computed_at,
         close as close_price,
         cast({{ columns.indicator_value }} as {{ strategy_float_type() }}) as indicator_value,
         cast({{ columns.entry_reference_value }} as {{ strategy_float_type() }}) as entry_reference_value,
         cast({{ columns.exit_reference_value }} as {{ strategy_float_type() }}) as exit_reference_value,
         cast({{ columns.filter_value }} as {{ strategy_float_type() }}) as filter_value,
         cast({{ strategy_stop_candidate(param_set.params) }} as {{ strategy_float_type() }}) as stop_candidate
-    from indicators
+    from sliced_{{ loop.index }}
 
 ),
 
@@ -84,6 +169,7 @@ candidates_{{ loop.index }} as (
         '{{ param_set.strategy_type }}' as strategy_type,
         symbol,
         trade_date,
+        bar_index,
         close_price,
         indicator_value,
         entry_reference_value,
@@ -95,8 +181,12 @@ candidates_{{ loop.index }} as (
         {{ rules.is_entry_candidate }} as is_entry_candidate,
         {{ rules.is_exit_candidate }} as is_exit_candidate,
         {{ rules.entry_strength }} as entry_strength,
-        {{ rules.exit_strength }} as exit_strength
+        {{ rules.exit_strength }} as exit_strength,
+        indicators_computed_at,
+        {{ dbt.current_timestamp() }} as computed_at
     from lagged_{{ loop.index }}
+    -- The re-read history rows are stored already; a continued group writes only its new days.
+    where last_date is null or trade_date > last_date
 
 ),
 {% endfor %}

@@ -1,18 +1,50 @@
 -- One row per signal event: the entries taken while flat and the exits taken while in a position
 -- (model `positions`), with the indicator values of that day and the strength of the candidate.
 -- Forced exits (max_holding_days, trailing_stop) carry strength 1: they are rules, not opinions.
+-- Incremental (docs/SIGNALS.md): generated_at is the computed_at of the positions row (the run that
+-- decided it). The pre_hook deletes the signals of groups whose positions were rewritten on or
+-- before their last stored signal (replayed); the select then reads only positions rows newer
+-- than the newest stored generated_at, i.e. the new days and the replayed histories.
+{{
+    config(
+        pre_hook="{{ delete_replayed_groups(ref('positions'), ['strategy_id', 'param_set_id', 'symbol'], ['strategy_id', 'param_set_id', 'symbol'], date_column='signal_date', watermark_column='generated_at') }}",
+        **daily_table_config(
+            date_column='signal_date',
+            cluster_by=['strategy_id', 'symbol'],
+            unique_key=['strategy_id', 'param_set_id', 'symbol', 'signal_date']
+        )
+    )
+}}
+
 with
+
+-- The newest positions computed_at already turned into signals (NULL on a first build).
+stored_watermark as (
+
+    {%- if is_incremental() %}
+        select max(generated_at) as generated_at from {{ this }}
+    {%- else %}
+        select cast(null as {{ dbt.type_timestamp() }}) as generated_at
+    {%- endif %}
+
+),
 
 positions as (
 
-    select * from {{ ref('positions') }}
-    where signal_type is not null
+    select positions.*
+    from {{ ref('positions') }} as positions
+    cross join stored_watermark
+    where
+        positions.signal_type is not null
+        and (stored_watermark.generated_at is null or positions.computed_at > stored_watermark.generated_at)
 
 ),
 
 candidates as (
 
     select * from {{ ref('int_strategy_candidates') }}
+    -- Only the days of the positions read above (every day on a first build).
+    where trade_date >= (select min(trade_date) from positions)
 
 ),
 
@@ -38,7 +70,8 @@ joined as (
         candidates.filter_value,
         candidates.indicator_labels,
         positions.holding_days,
-        positions.entry_date
+        positions.entry_date,
+        positions.computed_at as generated_at
     from positions
     inner join candidates
         on
@@ -72,7 +105,7 @@ final as (
         indicator_labels,
         holding_days,
         entry_date,
-        {{ dbt.current_timestamp() }} as generated_at
+        generated_at
     from joined
 
 )
