@@ -46,14 +46,14 @@ chromium: ## install Debian's chromium for the report test, only when absent
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
-test: lint sqlfluff dbt-ci pytest bigquery-check ## everything CI checks
+test: lint sqlfluff dbt-ci pytest bigquery-check bigquery-emulator ## everything CI checks
 
 .PHONY: bigquery-check
 bigquery-check: venv ## compile for BigQuery offline (target/bigquery); sqlglot + sqlfluff bigquery on every node
 	$(BIN)/python scripts/bigquery_check.py
 
 .PHONY: bigquery-emulator
-bigquery-emulator: venv ## run seed + build twice on a local BigQuery emulator (not yet reliable: docs/BIGQUERY.md)
+bigquery-emulator: venv ## seed + build twice on a local BigQuery emulator (3 sample symbols), compare with DuckDB
 	$(BIN)/python scripts/bigquery_emulator.py
 
 bench: venv ## benchmark dbt build vs TA-Lib/pandas and vectorbt; writes docs/BENCHMARKS.md (BENCH_ARGS="--sizes 50x5")
@@ -62,6 +62,7 @@ bench: venv ## benchmark dbt build vs TA-Lib/pandas and vectorbt; writes docs/BE
 lock: ## re-resolve the lock file (needs uv: pip install uv)
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements-dev.lock
 	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile requirements-emulator.in --generate-hashes --python-version 3.11 --prerelease=allow -o requirements-emulator.lock
 
 clean: ## remove build artifacts and the local warehouse
 	rm -rf target logs warehouse reports outbox
