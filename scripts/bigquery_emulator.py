@@ -1,8 +1,9 @@
 """Run the project on a local BigQuery stand-in (`make bigquery-emulator`, part of `make test`).
 
 Starts crucible-emulator (a DuckDB-backed BigQuery REST API, installed in its own venv
-.venv-emulator because it pins duckdb 1.5) on a free 127.0.0.1 port and, against the `bq_emulator`
-target with --target-path target/bigquery-emulator:
+.venv-emulator because it pins duckdb 1.5; scripts/bigquery_emulator_server.py adds DELETE) on a
+free 127.0.0.1 port and, against the `bq_emulator` target with --target-path
+target/bigquery-emulator:
 
 1. `dbt seed` (its on-run-start creates the source tables with their BigQuery DDL);
 2. copies a few symbols of the bundled sample into the source tables;
@@ -42,6 +43,7 @@ import duckdb
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EMULATOR_VENV = PROJECT_DIR / ".venv-emulator"
+EMULATOR_SERVER = PROJECT_DIR / "scripts" / "bigquery_emulator_server.py"  # crucible serve + DELETE
 EMULATOR_LOCK = PROJECT_DIR / "requirements-emulator.lock"  # crucible-emulator[server]==0.1.0a2
 TARGET_PATH = Path("target/bigquery-emulator")
 LOG_PATH = Path("logs/bigquery-emulator")
@@ -128,7 +130,7 @@ def ensure_emulator() -> Path:
             [pip, "install", "--quiet", "--require-hashes", "-r", str(EMULATOR_LOCK)], check=True, timeout=600
         )
         stamp.write_text(wanted)
-    return crucible
+    return EMULATOR_VENV / "bin" / "python"
 
 
 def free_port() -> int:
@@ -343,11 +345,11 @@ def main() -> int:
     warehouse_path = workdir / "duckdb_reference.duckdb"
     build_duckdb_reference({**env, "SE_DUCKDB_PATH": str(warehouse_path)}, warehouse_path)
 
-    crucible = ensure_emulator()
+    python = ensure_emulator()
     port = free_port()
     with open(workdir / "emulator.log", "wb") as emulator_log:
         emulator = subprocess.Popen(
-            [str(crucible), "serve", "--dialect", "bigquery", "--host", "127.0.0.1", "--port", str(port)],
+            [python, EMULATOR_SERVER, "serve", "--dialect", "bigquery", "--host", "127.0.0.1", "--port", str(port)],
             stdout=emulator_log,
             stderr=subprocess.STDOUT,
         )
