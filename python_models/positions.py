@@ -40,23 +40,28 @@ def _schema():
     return [tuple(column.split()) for column in OUTPUT_SCHEMA.split(", ")]
 
 
-def positions_for_group(group, initial_state=None):
-    """One (strategy, param set, symbol): sort by date, run the state machine, keep the output columns."""
+def _output(decided):
+    """The mart's columns of decided rows, dates as DATE and signal columns as text."""
     import pandas as pd
 
-    from strategy_engine.positions import OUTPUT_COLUMNS, run_positions
+    from strategy_engine.positions import OUTPUT_COLUMNS
 
-    ordered = group.sort_values("trade_date", kind="stable")
-    decided, _ = run_positions(
-        ordered, max_holding_days=int(ordered["max_holding_days"].iloc[0]), initial_state=initial_state
-    )
     out = decided[[*GROUP, "trade_date", "close_price", *OUTPUT_COLUMNS, "computed_at"]].copy()
     out["trade_date"] = pd.to_datetime(out["trade_date"]).dt.date
     out["entry_date"] = pd.to_datetime(out["entry_date"]).dt.date
-    # Never an untyped all-NULL column: pandas would hand DuckDB an integer column.
+    # Never an untyped all-NULL column: pandas would hand the warehouse an integer column.
     out["exit_reason"] = out["exit_reason"].astype("string")
     out["signal_type"] = out["signal_type"].astype("string")
     return out
+
+
+def positions_for_group(group):
+    """One (strategy, param set, symbol) from its first row (Spark's applyInPandas)."""
+    from strategy_engine.positions import run_positions
+
+    ordered = group.sort_values("trade_date", kind="stable")
+    decided, _ = run_positions(ordered, max_holding_days=int(ordered["max_holding_days"].iloc[0]))
+    return _output(decided)
 
 
 def _new_rows_and_states(session, candidates, this):
@@ -65,13 +70,14 @@ def _new_rows_and_states(session, candidates, this):
     from strategy_engine.positions import state_from_stored
 
     group_match = " and ".join(f"candidates.{c} = last_stored.{c}" for c in GROUP)
+    last_match = " and ".join(f"stored.{c} = last_days.{c}" for c in GROUP)
     last_stored_rows = f"""
-        select {", ".join(GROUP)}, trade_date as last_date, {", ".join(STATE_COLUMNS)}
-        from (
-            select *, row_number() over (partition by {", ".join(GROUP)} order by trade_date desc) as rows_from_end
-            from {this}
-        ) as numbered
-        where rows_from_end = 1
+        select {", ".join(f"stored.{c}" for c in GROUP)}, stored.trade_date as last_date,
+               {", ".join(f"stored.{c}" for c in STATE_COLUMNS)}
+        from {this} as stored
+        inner join (
+            select {", ".join(GROUP)}, max(trade_date) as last_date from {this} group by {", ".join(GROUP)}
+        ) as last_days on {last_match} and stored.trade_date = last_days.last_date
     """
     new_rows = candidates.query(
         "candidates",
@@ -93,6 +99,8 @@ def _new_rows_and_states(session, candidates, this):
 def model(dbt, session):
     import pandas as pd
 
+    from strategy_engine.positions import run_positions_by_group
+
     candidates = dbt.ref("int_strategy_candidates")
     if dbt.config.get("target_type") == "bigquery":
         grouped = candidates.select(*INPUT_COLUMNS).groupBy(*GROUP)
@@ -101,12 +109,10 @@ def model(dbt, session):
         frame, states = _new_rows_and_states(session, candidates, dbt.this)
     else:
         frame, states = candidates.select(", ".join(INPUT_COLUMNS)).df(), {}
-    pieces = [positions_for_group(group, states.get(key)) for key, group in frame.groupby(GROUP, sort=True)]
-    result = (
-        pd.concat(pieces, ignore_index=True)
-        if pieces
-        else pd.DataFrame({name: pd.Series(dtype=object) for name, _ in _schema()})
-    )
+    if len(frame):
+        result = _output(run_positions_by_group(frame, GROUP, states))
+    else:
+        result = pd.DataFrame({name: pd.Series(dtype=object) for name, _ in _schema()})
     # Typed as in OUTPUT_SCHEMA however few rows there are (an all-NULL pandas column has no type).
     return session.from_df(result).project(
         ", ".join(f"cast({name} as {DUCKDB_TYPES.get(kind, kind)}) as {name}" for name, kind in _schema())

@@ -99,3 +99,27 @@ def test_continuing_from_a_stored_row_equals_a_full_run(split):
     for result in (rest, full):
         result["entry_date"] = result["entry_date"].astype("datetime64[ns]")
     pd.testing.assert_frame_equal(rest, full.iloc[split:])
+
+
+def test_many_groups_at_once_equal_one_group_at_a_time():
+    from strategy_engine.positions import PositionState, run_positions_by_group
+
+    closes = [100, 105, 103, 108, 101, 110, 111, 99]
+    stops = [95, 100, 98, 104, 99, 100, 101, 97]
+    groups = {("a", "x"): frame("x...x..x", "..x.....", closes, stops),
+              ("a", "y"): frame(".x.x.x.x", "x.x.x.x.", closes, stops),
+              ("b", "x"): frame("xxxxxxxx", "........", closes, stops)}
+    states = {("a", "y"): PositionState(True, 2, np.datetime64("2023-12-29"), 99.0)}
+    parts = []
+    for (strategy, symbol), rows in groups.items():
+        rows = rows.assign(strategy_id=strategy, symbol=symbol, max_holding_days=3 if symbol == "x" else 0)
+        parts.append(rows)
+    together = pd.concat(parts[::-1], ignore_index=True)
+    result = run_positions_by_group(together, ["strategy_id", "symbol"], states)
+    for (strategy, symbol), rows in groups.items():
+        expected, _ = run_positions(rows, max_holding_days=3 if symbol == "x" else 0,
+                                    initial_state=states.get((strategy, symbol)))
+        actual = result[(result["strategy_id"] == strategy) & (result["symbol"] == symbol)]
+        for column in ["in_position", "holding_days", "signal_type", "exit_reason", "stop_level", "entry_date"]:
+            assert actual[column].astype(object).where(actual[column].notna(), None).tolist() == expected[
+                column].astype(object).where(expected[column].notna(), None).tolist(), (strategy, symbol, column)
