@@ -30,8 +30,8 @@
 {%- endmacro %}
 
 {#- Smoothed +DM, -DM or true range (the inputs start at row 1). -#}
-{% macro directional_sum(column, period=14, partition_by='symbol', order_by='bar_index') -%}
-    {{ wilder_sum(column, period, partition_by, order_by, input_start=1) }}
+{% macro directional_sum(column, period=14, partition_by='symbol', order_by='bar_index', resume_from=none) -%}
+    {{ wilder_sum(column, period, partition_by, order_by, input_start=1, resume_from=resume_from) }}
 {%- endmacro %}
 
 {#- +DI or -DI from a smoothed DM and the smoothed true range; NULL before row period. -#}
@@ -51,6 +51,6 @@
     end
 {%- endmacro %}
 
-{% macro adx(dx_column, period=14, partition_by='symbol', order_by='bar_index') -%}
-    {{ wilder_average(dx_column, period, partition_by, order_by, input_start=period) }}
+{% macro adx(dx_column, period=14, partition_by='symbol', order_by='bar_index', resume_from=none) -%}
+    {{ wilder_average(dx_column, period, partition_by, order_by, input_start=period, resume_from=resume_from) }}
 {%- endmacro %}

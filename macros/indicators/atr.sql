@@ -6,6 +6,6 @@
     true_range_column comes from the true_range macro.
     Reference: Wilder (1978); TA-Lib ta_ATR.c.
 -#}
-{% macro atr(true_range_column, period=14, partition_by='symbol', order_by='bar_index') -%}
-    {{ wilder_average(true_range_column, period, partition_by, order_by, input_start=1) }}
+{% macro atr(true_range_column, period=14, partition_by='symbol', order_by='bar_index', resume_from=none) -%}
+    {{ wilder_average(true_range_column, period, partition_by, order_by, input_start=1, resume_from=resume_from) }}
 {%- endmacro %}

@@ -18,8 +18,18 @@
     Arguments: value (SQL expression, must be non-NULL from the first seed row on), decay, gain,
     seed_end (0-based row index of the first output), seed_length, seed_weight (1/m for a mean,
     1 for a sum), partition_by, order_by (a dense 0-based per-partition row index).
+
+    Resuming (incremental runs): with resume_from set (a column holding y on the row where
+    order_by = 0, e.g. the last stored value), the recursion restarts there: y_0 = resume_from,
+    y_t = decay * y_{t-1} + gain * x_t for t > 0, NULL for t < 0. That is the same closed form
+    with a one-row seed of weight 1, so order_by must then count rows after that anchor row
+    (negative on the history rows before it) and seed_end, seed_length, seed_weight are ignored.
 -#}
-{% macro linear_recurrence(value, decay, gain, seed_end, seed_length, seed_weight, partition_by='symbol', order_by='bar_index') -%}
+{% macro linear_recurrence(value, decay, gain, seed_end, seed_length, seed_weight, partition_by='symbol', order_by='bar_index', resume_from=none) -%}
+    {%- if resume_from is not none -%}
+        {%- set value = 'case when ' ~ order_by ~ ' = 0 then ' ~ resume_from ~ ' else ' ~ value ~ ' end' -%}
+        {%- set seed_end, seed_length, seed_weight = 0, 1, 1.0 -%}
+    {%- endif -%}
     {%- set block_rows = ((60.0 / (1.0 - decay)) | round(0, 'ceil') | int) -%}
     {%- set block = 'cast(floor(' ~ order_by ~ ' / ' ~ block_rows ~ ') as ' ~ dbt.type_bigint() ~ ')' -%}
     {%- set seed_first = seed_end - seed_length + 1 -%}

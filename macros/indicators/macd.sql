@@ -9,12 +9,12 @@
     signal and histogram are all NULL before row slow + signal - 2.
     Reference: G. Appel; TA-Lib ta_MACD.c (TA_INT_MACD).
 -#}
-{% macro macd_fast_ema(column, fast_period=12, slow_period=26, partition_by='symbol', order_by='bar_index') -%}
-    {{ ema(column, fast_period, partition_by, order_by, seed_end=slow_period - 1) }}
+{% macro macd_fast_ema(column, fast_period=12, slow_period=26, partition_by='symbol', order_by='bar_index', resume_from=none) -%}
+    {{ ema(column, fast_period, partition_by, order_by, seed_end=slow_period - 1, resume_from=resume_from) }}
 {%- endmacro %}
 
-{% macro macd_signal(line_column, slow_period=26, signal_period=9, partition_by='symbol', order_by='bar_index') -%}
-    {{ ema(line_column, signal_period, partition_by, order_by, input_start=slow_period - 1) }}
+{% macro macd_signal(line_column, slow_period=26, signal_period=9, partition_by='symbol', order_by='bar_index', resume_from=none) -%}
+    {{ ema(line_column, signal_period, partition_by, order_by, input_start=slow_period - 1, resume_from=resume_from) }}
 {%- endmacro %}
 
 {#- Row index from which line, signal and histogram are published (TA-Lib's lookback). -#}

@@ -16,6 +16,14 @@
     end
 {%- endmacro %}
 
-{% macro obv(step_column, partition_by='symbol', order_by='bar_index') -%}
-    sum({{ step_column }}) over (partition by {{ partition_by }} order by {{ order_by }} rows between unbounded preceding and current row)
+{#- resume_from: continue from a stored OBV on the row where order_by = 0 (rows after it add their steps). -#}
+{% macro obv(step_column, partition_by='symbol', order_by='bar_index', resume_from=none) -%}
+    {%- if resume_from is not none -%}
+        case when {{ order_by }} >= 0 then
+            sum(case when {{ order_by }} = 0 then {{ resume_from }} when {{ order_by }} > 0 then {{ step_column }} else 0 end)
+                over (partition by {{ partition_by }} order by {{ order_by }} rows between unbounded preceding and current row)
+        end
+    {%- else -%}
+        sum({{ step_column }}) over (partition by {{ partition_by }} order by {{ order_by }} rows between unbounded preceding and current row)
+    {%- endif -%}
 {%- endmacro %}

@@ -9,12 +9,12 @@
     (checked numerically down to 1e-310). change_column must be NULL only on row 0.
     Reference: Wilder (1978); TA-Lib ta_RSI.c.
 -#}
-{% macro rsi_average_gain(change_column, period, partition_by='symbol', order_by='bar_index') -%}
-    {{ wilder_average('case when ' ~ change_column ~ ' > 0 then ' ~ change_column ~ ' else 0 end', period, partition_by, order_by, input_start=1) }}
+{% macro rsi_average_gain(change_column, period, partition_by='symbol', order_by='bar_index', resume_from=none) -%}
+    {{ wilder_average('case when ' ~ change_column ~ ' > 0 then ' ~ change_column ~ ' else 0 end', period, partition_by, order_by, input_start=1, resume_from=resume_from) }}
 {%- endmacro %}
 
-{% macro rsi_average_loss(change_column, period, partition_by='symbol', order_by='bar_index') -%}
-    {{ wilder_average('case when ' ~ change_column ~ ' < 0 then -' ~ change_column ~ ' else 0 end', period, partition_by, order_by, input_start=1) }}
+{% macro rsi_average_loss(change_column, period, partition_by='symbol', order_by='bar_index', resume_from=none) -%}
+    {{ wilder_average('case when ' ~ change_column ~ ' < 0 then -' ~ change_column ~ ' else 0 end', period, partition_by, order_by, input_start=1, resume_from=resume_from) }}
 {%- endmacro %}
 
 {#- The final step, on the two Wilder averages computed by the macros above. -#}
