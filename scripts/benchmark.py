@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +91,39 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
+# The reference pipelines compute the four production strategies of issue 4, so by default our
+# build is measured with the same four (the project's default config adds a grid and stop variants).
+REFERENCE_STRATEGIES = ("sma_crossover", "rsi_mean_reversion", "macd_momentum", "bollinger_reversion")
+
+
+def benchmark_vars(all_strategies: bool) -> list[str]:
+    """`--vars` restricting the build to the reference's strategies, unless all are wanted."""
+    if all_strategies:
+        return []
+    import yaml
+
+    declared = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["strategies"]
+    chosen = [strategy for strategy in declared if strategy["id"] in REFERENCE_STRATEGIES]
+    return ["--vars", json.dumps({"strategies": chosen})]
+
+
+NODE_LINE = re.compile(
+    r"\d+ of \d+ (OK|PASS|WARN|ERROR|FAIL)\b.*? (?:model|seed file|test) ([\w.]+) .*? in ([\d.]+)s\]"
+)
+
+
+def nodes_from_log(output: list[str]) -> list[dict]:
+    """Node timings from dbt's console lines, for a build killed before it wrote run_results.json."""
+    parsed = []
+    for line in output:
+        if match := NODE_LINE.search(line):
+            status, name, seconds = match.groups()
+            parsed.append({"unique_id": name, "name": name.split(".")[-1], "resource_type": "model",
+                           "materialized": "(from the log)", "language": "", "status": status.lower(),
+                           "seconds": float(seconds)})
+    return parsed
+
+
 def run_dbt_measured(args: list[str], env: dict[str, str], target_path: Path, log_path: Path,
                      timeout: float) -> DbtRun:
     """Run `dbt <args>` as a child process; wall time, peak RSS of its process tree, node timings."""
@@ -129,6 +163,8 @@ def run_dbt_measured(args: list[str], env: dict[str, str], target_path: Path, lo
         run.nodes = parse_run_results(json.loads(results_file.read_text()),
                                       json.loads(manifest_file.read_text()) if manifest_file.exists() else {})
         run.incremental_models = sorted(n["name"] for n in run.nodes if n["materialized"] == "incremental")
+    else:
+        run.nodes = nodes_from_log(output)
     return run
 
 
@@ -217,7 +253,7 @@ def seconds_left(deadline: datetime | None, timeout: float) -> float:
 
 def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference: bool,
                skip_vectorbt: bool, checkpoint: Callable[[SizeResult], None],
-               deadline: datetime | None = None) -> SizeResult:
+               deadline: datetime | None = None, dbt_vars: list[str] | None = None) -> SizeResult:
     """Measure one size; checkpoint(result) after every phase so an interrupted run keeps its figures."""
     size_dir = workdir / universe.label
     shutil.rmtree(size_dir, ignore_errors=True)
@@ -237,7 +273,7 @@ def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference
     result.generate_seconds = time.perf_counter() - started
 
     print(f"[{universe.label}] full dbt build ...", flush=True)
-    result.full = run_dbt_measured(["build"], env, size_dir / "target_full", size_dir / "logs",
+    result.full = run_dbt_measured(["build", *(dbt_vars or [])], env, size_dir / "target_full", size_dir / "logs",
                                    seconds_left(deadline, timeout))
     print(f"  {result.full.wall_seconds:.1f} s, peak {result.full.peak_rss_bytes / 2**20:.0f} MiB, "
           f"success={result.full.success}", flush=True)
@@ -255,8 +291,8 @@ def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference
     with connect(database) as con:
         day = append_next_day(con, universe)
     print(f"[{universe.label}] incremental dbt build after appending {day.date()} ...", flush=True)
-    result.incremental = run_dbt_measured(["build"], env, size_dir / "target_incremental", size_dir / "logs",
-                                          seconds_left(deadline, timeout))
+    result.incremental = run_dbt_measured(["build", *(dbt_vars or [])], env, size_dir / "target_incremental",
+                                          size_dir / "logs", seconds_left(deadline, timeout))
     print(f"  {result.incremental.wall_seconds:.1f} s, success={result.incremental.success}", flush=True)
     checkpoint(result)
     return result
@@ -308,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="UTC time after which no phase starts and running builds are stopped")
     parser.add_argument("--skip-reference", action="store_true", help="measure only the dbt builds")
     parser.add_argument("--skip-vectorbt", action="store_true")
+    parser.add_argument("--all-strategies", action="store_true",
+                        help="build every enabled strategy of dbt_project.yml (default: only the four the "
+                             "reference pipelines compute)")
     parser.add_argument("--docs", type=Path, default=PROJECT_DIR / "docs" / "BENCHMARKS.md",
                         help="markdown report to write; '-' to skip (default: %(default)s)")
     parser.add_argument("--keep-results", action="store_true",
@@ -346,8 +385,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.deadline:
         hour, minute = (int(part) for part in args.deadline.split(":"))
         deadline = datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    dbt_vars = benchmark_vars(args.all_strategies)
+    if not args.all_strategies:
+        args.note.append("Our builds ran the four strategies the references compute (" + ", ".join(REFERENCE_STRATEGIES)
+                         + "), plus path indicators; --all-strategies builds every enabled strategy.")
     results = [bench_size(universe, args.workdir, args.timeout, args.skip_reference, args.skip_vectorbt, checkpoint,
-                          deadline)
+                          deadline, dbt_vars)
                for universe in universes
                if seconds_left(deadline, args.timeout) > 0]
     print(bench_report.summary_lines(json.loads(results_file.read_text())), flush=True)
