@@ -6,12 +6,14 @@ free 127.0.0.1 port and, against the `bq_emulator` target with --target-path
 target/bigquery-emulator:
 
 1. `dbt seed` (its on-run-start creates the source tables with their BigQuery DDL);
-2. copies a few symbols of the bundled sample into the source tables;
+2. copies a few symbols of the bundled sample into the source tables, without the last
+   DAILY_RUN_DAYS days;
 3. copies the Python models' rows from a DuckDB build of the same symbols into the emulator:
    on BigQuery they run on Dataproc, which no emulator provides, and every SQL model downstream of
    them must still run;
-4. `dbt build` of every SQL model, data test and seed (unit tests only with --unit-tests), then a
-   second `dbt build` (incremental models take their incremental path);
+4. `dbt build` of every SQL model, data test and seed (unit tests only with --unit-tests), then
+   copies the last days and runs a second `dbt build`: a daily run, in which incremental models
+   take their incremental path;
 5. compares counts and sums with the DuckDB build, and stops the emulator by its process id.
 
 Every HTTP call and every dbt command has a timeout: the script fails with a message, never hangs.
@@ -35,7 +37,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,9 @@ HTTP_TIMEOUT_S = 60.0
 DBT_TIMEOUT_S = 600.0
 HEALTH_TIMEOUT_S = 60.0
 REL_TOL = 1e-9
+# The first build sees the sample without its last days; they are loaded before the second build,
+# which is then a daily run of every incremental model and must end equal to the full DuckDB build.
+DAILY_RUN_DAYS = 5
 ROWS_PER_QUERY = 10_000
 # DuckDB column types of the copied tables and the BigQuery types they are loaded as.
 BIGQUERY_TYPES = {
@@ -221,9 +226,10 @@ def run_query(client: Any, sql: str) -> None:
 def copy_table(
     warehouse: duckdb.DuckDBPyConnection, source: str, client: Any, table_id: str, create: bool = False
 ) -> int:
-    """Copy a DuckDB table into the emulator with `insert ... select` queries of ROWS_PER_QUERY rows
-    (create=True first creates the table with the BigQuery types of the DuckDB columns)."""
-    relation = warehouse.sql(f"select * from {source}")
+    """Copy a DuckDB relation (a table, or a select) into the emulator with `insert ... select`
+    queries of ROWS_PER_QUERY rows (create=True first creates the table with the BigQuery types of
+    the DuckDB columns)."""
+    relation = warehouse.sql(source if source.startswith("select ") else f"select * from {source}")
     unknown = [t for t in map(str, relation.types) if t not in BIGQUERY_TYPES]
     if unknown:
         raise EmulatorError(f"{source}: no BigQuery type for DuckDB types {unknown}")
@@ -297,24 +303,52 @@ def build_duckdb_reference(env: dict[str, str], warehouse_path: Path) -> None:
     dbt(["build", "--target", "ci", "--target-path", str(TARGET_PATH / "duckdb"), "--log-path", str(LOG_PATH)], env)
 
 
+def copy_python_models(
+    warehouse: duckdb.DuckDBPyConnection,
+    client: Any,
+    python_models: dict[str, tuple[str, str]],
+    dates: str,
+    computed_at: datetime | None,
+) -> None:
+    """Stand in for the Python models (Dataproc on BigQuery) with their DuckDB rows of `dates`.
+    A daily run's rows get computed_at = now, as a run on Dataproc after the first build would."""
+    for name, (source, table_id) in python_models.items():
+        columns = [column for column, *_ in warehouse.execute(f"describe {source}").fetchall()]
+        replace = ""
+        if computed_at is not None and "computed_at" in columns:
+            replace = f" replace (timestamp '{computed_at}' as computed_at)"
+        rows = f"select *{replace} from {source} where trade_date {dates}"
+        count = copy_table(warehouse, rows, client, table_id, create=computed_at is None)
+        log(f"copied Python model {name}: {count} rows (trade_date {dates}) from the DuckDB build")
+
+
 def run_on_emulator(port: int, env: dict[str, str], warehouse_path: Path, unit_tests: bool) -> list[str]:
     common = ["--target", "bq_emulator", "--target-path", str(TARGET_PATH), "--log-path", str(LOG_PATH)]
     dbt(["seed", *common], env)  # on-run-start creates the source tables
     client = bigquery_client(port)
     duck_models = model_relations(PROJECT_DIR / TARGET_PATH / "duckdb" / "manifest.json")
     bq_models = model_relations(PROJECT_DIR / TARGET_PATH / "manifest.json")
-    python_models = [name for name, node in bq_models.items() if node.get("language") == "python"]
+    python_models = {}
+    for name, node in bq_models.items():
+        if node.get("language") == "python":
+            client.create_dataset(f"{PROJECT}.{node['schema']}", exists_ok=True, timeout=HTTP_TIMEOUT_S)
+            duck = duck_models[name]
+            python_models[name] = (
+                f"{duck['schema']}.{duck['alias'] or name}",
+                f"{PROJECT}.{node['schema']}.{node['alias'] or name}",
+            )
     with duckdb.connect(str(warehouse_path), read_only=True) as warehouse:
-        for table in SOURCE_TABLES:
-            count = copy_table(warehouse, f"trading_data.{table}", client, f"{PROJECT}.trading_data.{table}")
-            log(f"loaded {count} rows into trading_data.{table}")
-    with duckdb.connect(str(warehouse_path), read_only=True) as warehouse:
-        for name in python_models:
-            duck, bq = duck_models[name], bq_models[name]
-            client.create_dataset(f"{PROJECT}.{bq['schema']}", exists_ok=True, timeout=HTTP_TIMEOUT_S)
-            table_id = f"{PROJECT}.{bq['schema']}.{bq['alias'] or name}"
-            count = copy_table(warehouse, f"{duck['schema']}.{duck['alias'] or name}", client, table_id, create=True)
-            log(f"copied Python model {name}: {count} rows from the DuckDB build")
+        cutoff = warehouse.execute(
+            "select distinct trade_date from trading_data.market_data order by trade_date desc"
+            f" limit 1 offset {DAILY_RUN_DAYS}"
+        ).fetchall()[0][0]
+        actions = "trading_data.corporate_actions"
+        count = copy_table(warehouse, actions, client, f"{PROJECT}.{actions}")
+        log(f"loaded {count} rows into {actions}")
+        market_data = f"{PROJECT}.trading_data.market_data"
+        rows = f"select * from trading_data.market_data where trade_date <= date '{cutoff}'"
+        log(f"loaded {copy_table(warehouse, rows, client, market_data)} rows into {market_data} up to {cutoff}")
+        copy_python_models(warehouse, client, python_models, f"<= date '{cutoff}'", None)
     build = ["build", *common, "--exclude", PYTHON_MODELS, "--exclude-resource-type", "unit_test"]
     # Unit tests test logic, which does not depend on the warehouse, and run on DuckDB in
     # `make dbt-ci`. On the emulator they are the slow part (each indicator fixture makes the
@@ -326,7 +360,13 @@ def run_on_emulator(port: int, env: dict[str, str], warehouse_path: Path, unit_t
         for name, node in bq_models.items()
         if node["config"]["materialized"] == "incremental" and node.get("language") == "sql"
     )
-    log(f"second build: incremental models take their incremental path: {', '.join(incremental) or 'none'}")
+    with duckdb.connect(str(warehouse_path), read_only=True) as warehouse:
+        rows = f"select * from trading_data.market_data where trade_date > date '{cutoff}'"
+        count = copy_table(warehouse, rows, client, market_data)
+        log(f"daily run: loaded the {count} rows of the {DAILY_RUN_DAYS} days after {cutoff}")
+        now = datetime.now(UTC).replace(tzinfo=None)
+        copy_python_models(warehouse, client, python_models, f"> date '{cutoff}'", now)
+    log(f"second build, incremental path of: {', '.join(incremental) or 'no model'}")
     dbt(build, env)
     with duckdb.connect(str(warehouse_path), read_only=True) as warehouse:
         return compare(warehouse, client, duck_models, bq_models)
