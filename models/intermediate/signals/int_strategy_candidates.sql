@@ -80,13 +80,15 @@ stored_groups as (
 {% for param_set in param_sets %}
 {%- set columns = strategy_indicator_columns(param_set.strategy_type, param_set.params) %}
 {%- set rules = strategy_rules(param_set.strategy_type) %}
-{#- Stored rows a continued group re-reads: the previous row for crossings, a whole window for
-    rolling statistics (conservatively the longest period parameter of the set). #}
+{#- Stored rows a continued group re-reads: the previous row for crossings; when the set computes
+    a rolling statistic here (strategy_rolling_stat: a window frame, 'preceding'), a whole window
+    (conservatively the longest period parameter of the set). #}
 {%- set periods = [1] %}
 {%- for name in ['fast', 'slow', 'period'] if param_set.params.get(name) is number %}
     {%- do periods.append(param_set.params[name]) %}
 {%- endfor %}
-{%- set history_rows = periods | max %}
+{%- set compared_sql = [columns.indicator_value, columns.entry_reference_value, columns.exit_reference_value, columns.filter_value] | join(' ') %}
+{%- set history_rows = (periods | max) if 'preceding' in compared_sql else 1 %}
 {%- if is_incremental() %}
 
 history_start_{{ loop.index }} as (
