@@ -9,12 +9,12 @@
       filter_value           a condition on entry only (EMA trend filter for macd_momentum) or NULL
       labels                 the names of those four values, as text
     Periods with a column in the mart use it; other SMA/Bollinger periods are computed here with
-    strategy_rolling_stat. RSI, MACD and EMA periods other than the mart's fail compilation until
-    they are wired to the recursive indicator macros.
+    strategy_rolling_stat. RSI, MACD and EMA periods other than the mart's defaults are recursive:
+    the mart adds columns for them (strategy_indicator_periods), named rsi_<n>, ema_<n>,
+    macd_<f>_<s>_<g> and macd_signal_<f>_<s>_<g>.
 -#}
 {% macro strategy_indicator_columns(strategy_type, params) %}
     {%- set mart_sma_periods = [20, 50, 200] -%}
-    {%- set mart_ema_periods = [12, 26, 50, 200] -%}
     {%- set columns = {'filter_value': 'null'} -%}
     {#- supertrend_trend reads path_indicators (joined to the indicators rows by the caller). -#}
     {%- if strategy_type == 'sma_crossover' -%}
@@ -25,17 +25,14 @@
         {%- do columns.update({'indicator_value': legs[0], 'entry_reference_value': legs[1], 'exit_reference_value': legs[1]}) -%}
         {%- do columns.update({'labels': 'sma_' ~ params.fast ~ ',sma_' ~ params.slow ~ ',sma_' ~ params.slow ~ ','}) -%}
     {%- elif strategy_type == 'rsi_mean_reversion' -%}
-        {%- if params.period != 14 -%}
-            {%- do exceptions.raise_compiler_error("rsi_mean_reversion: only RSI period 14 (the indicators mart) is wired; got " ~ params.period) -%}
-        {%- endif -%}
-        {%- do columns.update({'indicator_value': 'rsi_14', 'entry_reference_value': params.entry_level, 'exit_reference_value': params.exit_level}) -%}
-        {%- do columns.update({'labels': 'rsi_14,entry_level,exit_level,'}) -%}
+        {%- set rsi_column = 'rsi_' ~ params.period -%}
+        {%- do columns.update({'indicator_value': rsi_column, 'entry_reference_value': params.entry_level, 'exit_reference_value': params.exit_level}) -%}
+        {%- do columns.update({'labels': rsi_column ~ ',entry_level,exit_level,'}) -%}
     {%- elif strategy_type == 'macd_momentum' -%}
-        {%- if [params.fast, params.slow, params.signal] != [12, 26, 9] or params.trend_ema not in mart_ema_periods -%}
-            {%- do exceptions.raise_compiler_error("macd_momentum: only MACD 12/26/9 and trend EMA in " ~ mart_ema_periods ~ " are wired") -%}
-        {%- endif -%}
-        {%- do columns.update({'indicator_value': 'macd', 'entry_reference_value': 'macd_signal', 'exit_reference_value': 'macd_signal'}) -%}
-        {%- do columns.update({'filter_value': 'ema_' ~ params.trend_ema, 'labels': 'macd,macd_signal,macd_signal,ema_' ~ params.trend_ema}) -%}
+        {%- set suffix = '' if [params.fast, params.slow, params.signal] == [12, 26, 9] else '_' ~ params.fast ~ '_' ~ params.slow ~ '_' ~ params.signal -%}
+        {%- set line, signal_line = 'macd' ~ suffix, 'macd_signal' ~ suffix -%}
+        {%- do columns.update({'indicator_value': line, 'entry_reference_value': signal_line, 'exit_reference_value': signal_line}) -%}
+        {%- do columns.update({'filter_value': 'ema_' ~ params.trend_ema, 'labels': line ~ ',' ~ signal_line ~ ',' ~ signal_line ~ ',ema_' ~ params.trend_ema}) -%}
     {%- elif strategy_type == 'bollinger_reversion' -%}
         {%- set default_bands = params.period == 20 and params.num_stddev == 2 -%}
         {%- set middle = 'bb_middle' if default_bands else strategy_rolling_stat('avg', 'close', params.period) -%}

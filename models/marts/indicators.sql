@@ -18,12 +18,28 @@
 -- depends_on: {{ ref('stg_market_data') }}
 {{ config(**daily_table_config(unique_key=['symbol', 'trade_date'])) }}
 {{ config(pre_hook="{{ delete_restated_symbols(ref('stg_market_data'), ['open', 'high', 'low', 'close', 'volume']) }}") }}
-{%- set history_rows = 250 %}
 {%- set state_columns = [
     'ema_12', 'ema_26', 'ema_50', 'ema_200', 'macd_fast_ema', 'macd_signal',
     'rsi_average_gain_14', 'rsi_average_loss_14', 'atr_14',
     'plus_dm_sum_14', 'minus_dm_sum_14', 'true_range_sum_14', 'adx_14', 'obv',
 ] %}
+{#- Periods enabled strategies use beyond the defaults add columns (strategy_indicator_periods). #}
+{%- set extra = strategy_indicator_periods() %}
+{%- set longest = [200] %}
+{%- for period in extra.rsi %}
+    {%- do state_columns.extend(['rsi_average_gain_' ~ period, 'rsi_average_loss_' ~ period]) %}
+    {%- do longest.append(period) %}
+{%- endfor %}
+{%- for period in extra.ema %}
+    {%- do state_columns.append('ema_' ~ period) %}
+    {%- do longest.append(period) %}
+{%- endfor %}
+{%- for fast, slow, signal in extra.macd %}
+    {%- do state_columns.extend(['macd_fast_ema_' ~ fast ~ '_' ~ slow, 'macd_signal_' ~ fast ~ '_' ~ slow ~ '_' ~ signal]) %}
+    {%- do longest.append(slow + signal) %}
+{%- endfor %}
+{#- Resuming needs every recursion seeded at the anchor and every window inside the slice. #}
+{%- set history_rows = [250, (longest | max) + 50] | max %}
 {%- set paths = ['full_history', 'resumed'] if is_incremental() else ['full_history'] %}
 
 with
@@ -177,6 +193,16 @@ full_history_bars as (
         {{ donchian('high', 'high', 20) }} as donchian_high_20,
         {{ donchian('low', 'low', 20) }} as donchian_low_20,
         {{ realized_volatility('log_return', 20) }} as volatility_20
+        {%- for period in extra.ema %},
+        {{ ema('close', period, order_by=order, resume_from=state.get('ema_' ~ period)) }} as ema_{{ period }}
+        {%- endfor %}
+        {%- for period in extra.rsi %},
+        {{ rsi_average_gain('close_change', period, order_by=order, resume_from=state.get('rsi_average_gain_' ~ period)) }} as rsi_average_gain_{{ period }},
+        {{ rsi_average_loss('close_change', period, order_by=order, resume_from=state.get('rsi_average_loss_' ~ period)) }} as rsi_average_loss_{{ period }}
+        {%- endfor %}
+        {%- for fast, slow, signal in extra.macd %},
+        {{ macd_fast_ema('close', fast, slow, order_by=order, resume_from=state.get('macd_fast_ema_' ~ fast ~ '_' ~ slow)) }} as macd_fast_ema_{{ fast }}_{{ slow }}
+        {%- endfor %}
     from {{ path }}_bars
 
 ),
@@ -193,6 +219,12 @@ full_history_bars as (
         {{ directional_index('minus_dm_sum_14', 'true_range_sum_14', 14) }} as minus_di_14,
         {{ cci('typical_price', 'typical_price_sma_20', 20) }} as cci_20,
         {{ sma('fast_k_14', 3, input_start=13) }} as slow_k
+        {%- for period in extra.rsi %},
+        {{ rsi('rsi_average_gain_' ~ period, 'rsi_average_loss_' ~ period) }} as rsi_{{ period }}
+        {%- endfor %}
+        {%- for fast, slow, signal in extra.macd %},
+        macd_fast_ema_{{ fast }}_{{ slow }} - ema_{{ slow }} as macd_line_{{ fast }}_{{ slow }}_{{ signal }}
+        {%- endfor %}
     from {{ path }}_smoothed
 
 ),
@@ -205,6 +237,10 @@ full_history_bars as (
         {{ macd_signal('macd_line', 26, 9, order_by=order, resume_from=state.get('macd_signal')) }} as macd_signal_line,
         {{ adx(dx('plus_di_14', 'minus_di_14'), 14, order_by=order, resume_from=state.get('adx_14')) }} as adx_14,
         {{ sma('slow_k', 3, input_start=15) }} as slow_d
+        {%- for fast, slow, signal in extra.macd %}
+        {%- set suffix = fast ~ '_' ~ slow ~ '_' ~ signal %},
+        {{ macd_signal('macd_line_' ~ suffix, slow, signal, order_by=order, resume_from=state.get('macd_signal_' ~ suffix)) }} as macd_signal_line_{{ suffix }}
+        {%- endfor %}
     from {{ path }}_combined
 
 ),
@@ -255,6 +291,21 @@ full_history_bars as (
         plus_dm_sum_14,
         minus_dm_sum_14,
         true_range_sum_14
+        {%- for period in extra.ema %},
+        ema_{{ period }}
+        {%- endfor %}
+        {%- for period in extra.rsi %},
+        rsi_{{ period }},
+        rsi_average_gain_{{ period }},
+        rsi_average_loss_{{ period }}
+        {%- endfor %}
+        {%- for fast, slow, signal in extra.macd %}
+        {%- set suffix = fast ~ '_' ~ slow ~ '_' ~ signal %},
+        case when bar_index >= {{ macd_first_row(slow, signal) }} then macd_line_{{ suffix }} end as macd_{{ suffix }},
+        case when bar_index >= {{ macd_first_row(slow, signal) }} then macd_signal_line_{{ suffix }} end as macd_signal_{{ suffix }},
+        case when bar_index >= {{ macd_first_row(slow, signal) }} then macd_line_{{ suffix }} - macd_signal_line_{{ suffix }} end as macd_hist_{{ suffix }},
+        macd_fast_ema_{{ fast }}_{{ slow }}
+        {%- endfor %}
 {%- endset %}
 
 -- The resumed path returns only the days after each anchor (the anchor row is stored already).

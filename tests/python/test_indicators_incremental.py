@@ -41,8 +41,16 @@ def assert_equal_to_refresh(incremental: pd.DataFrame, refreshed: pd.DataFrame) 
         assert worst <= TOLERANCE, f"{column}: relative difference {worst:.3e}"
 
 
+# Strategies with non-default periods add recursive columns (rsi_21, macd_8_21_5, ...) whose state
+# must resume too.
+OTHER_PERIODS = {"strategies": [
+    {"id": "rsi_21", "type": "rsi_mean_reversion", "params": {"period": 21}},
+    {"id": "macd_8_21_5", "type": "macd_momentum", "params": {"fast": 8, "slow": 21, "signal": 5, "trend_ema": 100}},
+]}
+
+
 def build(target: str, *extra: str) -> None:
-    outcome = run_dbt(["build", *SELECT, *extra], target_path=target)
+    outcome = run_dbt(["build", *SELECT, *extra], target_path=target, vars=OTHER_PERIODS)
     assert outcome.success, outcome.error or outcome.failures
 
 
@@ -108,6 +116,7 @@ def test_daily_runs_equal_a_full_refresh_of_the_same_days(daily_runs):
         refreshed[untouched].reset_index(drop=True),
     )
     assert_equal_to_refresh(late, refreshed)
+    assert {"rsi_21", "ema_100", "macd_8_21_5", "macd_signal_8_21_5"} <= set(refreshed.columns)
 
 
 def test_late_corporate_action_and_corrected_price_recompute_only_their_symbols(daily_runs):

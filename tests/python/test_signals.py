@@ -201,8 +201,9 @@ def reference_signals(dates, entries, exits, max_holding_days, close=None, stops
     return out
 
 
-def test_reference_implementation_gives_the_same_signals_on_the_sample(built_sample):
-    with connect(built_sample) as con:
+def reference_signal_rows(warehouse) -> list[tuple]:
+    """Every signal the reference implementation derives from the warehouse's staged prices."""
+    with connect(warehouse) as con:
         prices = con.execute(
             "select symbol, trade_date, high, low, close from staging.stg_market_data order by symbol, trade_date"
         ).df()
@@ -219,13 +220,19 @@ def test_reference_implementation_gives_the_same_signals_on_the_sample(built_sam
             for day, kind, reason in reference_signals(rows["trade_date"], entries, exits,
                                                        params["max_holding_days"], close, stops):
                 expected.append((row.strategy_id, row.param_set_id, symbol, day, kind, reason))
-    actual = read_signals(built_sample)
-    actual_rows = sorted(
-        actual[[*SIGNAL_KEY, "exit_reason"]].astype(object).where(actual[[*SIGNAL_KEY, "exit_reason"]].notna(), None)
-        .itertuples(index=False, name=None)
-    )
+    return sorted(expected, key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
+
+
+def model_signal_rows(warehouse) -> list[tuple]:
+    columns = [*SIGNAL_KEY, "exit_reason"]
+    actual = read_signals(warehouse)[columns]
+    return sorted(actual.astype(object).where(actual.notna(), None).itertuples(index=False, name=None))
+
+
+def test_reference_implementation_gives_the_same_signals_on_the_sample(built_sample):
+    expected = reference_signal_rows(built_sample)
     assert len(expected) > 1000
-    assert actual_rows == sorted(expected, key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
+    assert model_signal_rows(built_sample) == expected
 
 
 def test_signal_ids_and_strengths(built_sample):
