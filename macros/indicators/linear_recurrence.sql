@@ -7,11 +7,13 @@
     Closed form: y_t = gain * sum_{j <= t} decay^(t - j) * z_j, where z_j = x_j after the seed,
     z_j = x_j * (seed_weight / gain) * decay^(j - s) on the seed rows (so the seed is just more
     input rows) and 0 before them.
-    decay^(-j) overflows a double on long series, so rows are cut into blocks of B rows with
-    B * (1 - decay) ~ 60 (B * |ln decay| between 60 and 100): weights are taken relative to the
-    block start (at most e^100), the running sum restarts per block and the previous block's total
-    is carried in times decay^B. Blocks further back weigh at most decay^B < e^-60 and are dropped,
-    which is far below double precision. pow() is used rather than exp(k * ln(decay)), which would
+    decay^(-j) overflows a double on long series, so rows are cut into blocks of B rows:
+    weights are taken relative to the block start (at most decay^-B < 1e260), the running sum
+    restarts per block and the previous block's total is carried in times decay^B. Blocks further
+    back weigh at most decay^B <= 1e-17 and are dropped, below double precision. B is 1024 for
+    every decay that allows it (EMA periods 4..52, Wilder 3..26: every default period here but
+    EMA 200), so those recurrences share one (symbol, block) window sort and one carry sort
+    instead of two sorts per distinct decay. pow() is used rather than exp(k * ln(decay)), which would
     lose k * |ln decay| ulps. Reference: shared note "recursive indicators in SQL" and TA-Lib's
     ta_EMA.c / ta_RSI.c / ta_ATR.c / ta_ADX.c.
 
@@ -30,7 +32,22 @@
         {%- set value = 'case when ' ~ order_by ~ ' = 0 then ' ~ resume_from ~ ' else ' ~ value ~ ' end' -%}
         {%- set seed_end, seed_length, seed_weight = 0, 1, 1.0 -%}
     {%- endif -%}
-    {%- set block_rows = ((60.0 / (1.0 - decay)) | round(0, 'ceil') | int) -%}
+    {#- Block length: 1024 rows whenever decay^1024 lies in [1e-260, 1e-17] (history dropped
+        beyond one block weighs <= 1e-17, weights decay^-B stay below 1e260), so recurrences of
+        different decays share ONE (symbol, block) sort and one carry sort; otherwise the smallest
+        power of two from 16 that satisfies the same bounds (EMA(2) and EMA(200) get their own). -#}
+    {%- set candidates = [1024] -%}
+    {%- for exponent in range(4, 31) -%}{%- do candidates.append(2 ** exponent) -%}{%- endfor -%}
+    {%- set ns = namespace(block_rows=none) -%}
+    {%- for candidate in candidates -%}
+        {%- if ns.block_rows is none and decay ** candidate <= 1e-17 and decay ** candidate >= 1e-260 -%}
+            {%- set ns.block_rows = candidate -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if ns.block_rows is none -%}
+        {{ exceptions.raise_compiler_error('linear_recurrence: no block length for decay ' ~ decay) }}
+    {%- endif -%}
+    {%- set block_rows = ns.block_rows -%}
     {%- set block = 'cast(floor(' ~ order_by ~ ' / ' ~ block_rows ~ ') as ' ~ dbt.type_bigint() ~ ')' -%}
     {%- set seed_first = seed_end - seed_length + 1 -%}
     {%- set weighted -%}
