@@ -37,7 +37,7 @@ dbt-ci: venv ## load the sample into a fresh DuckDB file and run dbt build on th
 	SE_DUCKDB_PATH=$(CI_DB) $(BIN)/strategy-engine load --target ci data/sample/nifty50_2017_2022.zip
 	SE_DUCKDB_PATH=$(CI_DB) $(DBT) build $(DBT_FLAGS) --target ci --target-path target/ci
 
-pytest: venv chromium ## the Python test suite
+pytest: venv chromium emulator-venv ## the Python test suite
 	$(BIN)/pytest -q
 
 chromium: ## install Debian's chromium for the report test, only when absent
@@ -51,6 +51,10 @@ test: lint sqlfluff dbt-ci pytest bigquery-check bigquery-emulator ## everything
 .PHONY: bigquery-check
 bigquery-check: venv ## compile for BigQuery offline (target/bigquery); sqlglot + sqlfluff bigquery on every node
 	$(BIN)/python scripts/bigquery_check.py
+
+.PHONY: emulator-venv
+emulator-venv: venv ## .venv-emulator from requirements-emulator.lock (also used by the loader's emulator tests)
+	$(BIN)/python scripts/bigquery_emulator.py --install-only
 
 .PHONY: bigquery-emulator
 bigquery-emulator: venv ## seed + build twice on a local BigQuery emulator (3 sample symbols), compare with DuckDB

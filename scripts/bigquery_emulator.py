@@ -375,7 +375,11 @@ def run_on_emulator(port: int, env: dict[str, str], warehouse_path: Path, unit_t
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--unit-tests", action="store_true", help="also run dbt unit tests on the emulator (~2 min)")
+    parser.add_argument("--install-only", action="store_true", help="only create .venv-emulator from its lock")
     args = parser.parse_args()
+    if args.install_only:
+        ensure_emulator()
+        return 0
     started = time.monotonic()
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
     env.pop("DBT_TARGET_PATH", None)
