@@ -87,7 +87,7 @@ def _new_rows_and_states(session, candidates, this):
         left join ({last_stored_rows}) as last_stored on {group_match}
         where last_stored.last_date is null or candidates.trade_date > last_stored.last_date
         """,
-    ).df()
+    )
     stored = session.sql(last_stored_rows).df()
     states = {
         tuple(row[c] for c in GROUP): state_from_stored(*(row[c] for c in STATE_COLUMNS))
@@ -96,9 +96,21 @@ def _new_rows_and_states(session, candidates, this):
     return new_rows, states
 
 
-def model(dbt, session):
-    import pandas as pd
+# Symbols decided per pandas batch on DuckDB: the candidates of every strategy and day of 2,000
+# symbols x 20 years (40M+ rows) do not fit in memory as one DataFrame; 100 symbols x 20 years of
+# four strategies are about 2M rows.
+SYMBOLS_PER_BATCH = 100
+BATCH_TABLE = "positions_decided_batches"
 
+
+def _typed(session, frame):
+    """The decided rows as a DuckDB relation typed as OUTPUT_SCHEMA (an all-NULL pandas column has no type)."""
+    return session.from_df(frame).project(
+        ", ".join(f"cast({name} as {DUCKDB_TYPES.get(kind, kind)}) as {name}" for name, kind in _schema())
+    )
+
+
+def model(dbt, session):
     from strategy_engine.positions import run_positions_by_group
 
     candidates = dbt.ref("int_strategy_candidates")
@@ -106,14 +118,22 @@ def model(dbt, session):
         grouped = candidates.select(*INPUT_COLUMNS).groupBy(*GROUP)
         return grouped.applyInPandas(positions_for_group, schema=OUTPUT_SCHEMA)
     if dbt.is_incremental:
-        frame, states = _new_rows_and_states(session, candidates, dbt.this)
+        new_rows, states = _new_rows_and_states(session, candidates, dbt.this)
+        # Computed once into a temp table: each batch below filters it again.
+        new_rows.create_view(f"{BATCH_TABLE}_new_rows", replace=True)
+        session.execute(f"create or replace temp table {BATCH_TABLE}_input as select * from {BATCH_TABLE}_new_rows")
+        to_decide = session.table(f"{BATCH_TABLE}_input")
     else:
-        frame, states = candidates.select(", ".join(INPUT_COLUMNS)).df(), {}
-    if len(frame):
-        result = _output(run_positions_by_group(frame, GROUP, states))
-    else:
-        result = pd.DataFrame({name: pd.Series(dtype=object) for name, _ in _schema()})
-    # Typed as in OUTPUT_SCHEMA however few rows there are (an all-NULL pandas column has no type).
-    return session.from_df(result).project(
-        ", ".join(f"cast({name} as {DUCKDB_TYPES.get(kind, kind)}) as {name}" for name, kind in _schema())
-    )
+        to_decide, states = candidates.select(", ".join(INPUT_COLUMNS)), {}
+    columns = ", ".join(f"{name} {DUCKDB_TYPES.get(kind, kind)}" for name, kind in _schema())
+    session.execute(f"create or replace temp table {BATCH_TABLE} ({columns})")
+    symbols = sorted(row[0] for row in to_decide.query("to_decide", "select distinct symbol from to_decide").fetchall())
+    for first in range(0, len(symbols), SYMBOLS_PER_BATCH):
+        batch = symbols[first:first + SYMBOLS_PER_BATCH]
+        frame = to_decide.filter(f"symbol in ({_quoted(batch)})").df()
+        _typed(session, _output(run_positions_by_group(frame, GROUP, states))).insert_into(BATCH_TABLE)
+    return session.table(BATCH_TABLE)
+
+
+def _quoted(values):
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
