@@ -62,6 +62,10 @@ REL_TOL = 1e-9
 # The first build sees the sample without its last days; they are loaded before the second build,
 # which is then a daily run of every incremental model and must end equal to the full DuckDB build.
 DAILY_RUN_DAYS = 5
+# A corporate action that only the daily run sees (invented: the sample's real ones are seeded), so
+# every incremental model must replay that symbol's whole history; the DuckDB build has it all along.
+LATE_ACTION_SYMBOL = "INFY"
+LATE_ACTION = f"symbol = '{LATE_ACTION_SYMBOL}' and ex_date = date '2019-06-03'"
 ROWS_PER_QUERY = 10_000
 # DuckDB column types of the copied tables and the BigQuery types they are loaded as.
 BIGQUERY_TYPES = {
@@ -298,7 +302,8 @@ def build_duckdb_reference(env: dict[str, str], warehouse_path: Path) -> None:
         # that the source-table path of stg_corporate_actions runs without changing any price.
         warehouse.execute(
             "insert into trading_data.corporate_actions values"
-            " ('EICHERMOT', date '2020-08-24', 'split', 1, 10, 0.1, 'bigquery_emulator.py', timestamp '2026-01-01')"
+            " ('EICHERMOT', date '2020-08-24', 'split', 1, 10, 0.1, 'bigquery_emulator.py', timestamp '2026-01-01'),"
+            f" ('{LATE_ACTION_SYMBOL}', date '2019-06-03', 'split', 1, 2, 0.5, 'late', timestamp '2026-01-02')"
         )
     dbt(["build", "--target", "ci", "--target-path", str(TARGET_PATH / "duckdb"), "--log-path", str(LOG_PATH)], env)
 
@@ -307,19 +312,22 @@ def copy_python_models(
     warehouse: duckdb.DuckDBPyConnection,
     client: Any,
     python_models: dict[str, tuple[str, str]],
-    dates: str,
+    where: str,
     computed_at: datetime | None,
 ) -> None:
-    """Stand in for the Python models (Dataproc on BigQuery) with their DuckDB rows of `dates`.
-    A daily run's rows get computed_at = now, as a run on Dataproc after the first build would."""
+    """Stand in for the Python models (Dataproc on BigQuery) with their DuckDB rows that match
+    `where`. With computed_at (a daily run), the stored rows matching `where` are replaced and the
+    new ones get that computed_at, as a Dataproc run after the first build would write them."""
     for name, (source, table_id) in python_models.items():
         columns = [column for column, *_ in warehouse.execute(f"describe {source}").fetchall()]
         replace = ""
-        if computed_at is not None and "computed_at" in columns:
-            replace = f" replace (timestamp '{computed_at}' as computed_at)"
-        rows = f"select *{replace} from {source} where trade_date {dates}"
+        if computed_at is not None:
+            run_query(client, f"delete from `{table_id}` where {where}")
+            if "computed_at" in columns:
+                replace = f" replace (timestamp '{computed_at}' as computed_at)"
+        rows = f"select *{replace} from {source} where {where}"
         count = copy_table(warehouse, rows, client, table_id, create=computed_at is None)
-        log(f"copied Python model {name}: {count} rows (trade_date {dates}) from the DuckDB build")
+        log(f"copied Python model {name}: {count} rows ({where}) from the DuckDB build")
 
 
 def run_on_emulator(port: int, env: dict[str, str], warehouse_path: Path, unit_tests: bool) -> list[str]:
@@ -342,13 +350,13 @@ def run_on_emulator(port: int, env: dict[str, str], warehouse_path: Path, unit_t
             "select distinct trade_date from trading_data.market_data order by trade_date desc"
             f" limit 1 offset {DAILY_RUN_DAYS}"
         ).fetchall()[0][0]
-        actions = "trading_data.corporate_actions"
-        count = copy_table(warehouse, actions, client, f"{PROJECT}.{actions}")
-        log(f"loaded {count} rows into {actions}")
+        actions = f"{PROJECT}.trading_data.corporate_actions"
+        rows = f"select * from trading_data.corporate_actions where not ({LATE_ACTION})"
+        log(f"loaded {copy_table(warehouse, rows, client, actions)} rows into {actions}")
         market_data = f"{PROJECT}.trading_data.market_data"
         rows = f"select * from trading_data.market_data where trade_date <= date '{cutoff}'"
         log(f"loaded {copy_table(warehouse, rows, client, market_data)} rows into {market_data} up to {cutoff}")
-        copy_python_models(warehouse, client, python_models, f"<= date '{cutoff}'", None)
+        copy_python_models(warehouse, client, python_models, f"trade_date <= date '{cutoff}'", None)
     build = ["build", *common, "--exclude", PYTHON_MODELS, "--exclude-resource-type", "unit_test"]
     # Unit tests test logic, which does not depend on the warehouse, and run on DuckDB in
     # `make dbt-ci`. On the emulator they are the slow part (each indicator fixture makes the
@@ -364,8 +372,11 @@ def run_on_emulator(port: int, env: dict[str, str], warehouse_path: Path, unit_t
         rows = f"select * from trading_data.market_data where trade_date > date '{cutoff}'"
         count = copy_table(warehouse, rows, client, market_data)
         log(f"daily run: loaded the {count} rows of the {DAILY_RUN_DAYS} days after {cutoff}")
+        rows = f"select * from trading_data.corporate_actions where {LATE_ACTION}"
+        log(f"daily run: loaded {copy_table(warehouse, rows, client, actions)} late corporate action ({LATE_ACTION})")
         now = datetime.now(UTC).replace(tzinfo=None)
-        copy_python_models(warehouse, client, python_models, f"> date '{cutoff}'", now)
+        replayed = f"trade_date > date '{cutoff}' or symbol = '{LATE_ACTION_SYMBOL}'"
+        copy_python_models(warehouse, client, python_models, replayed, now)
     log(f"second build, incremental path of: {', '.join(incremental) or 'no model'}")
     dbt(build, env)
     with duckdb.connect(str(warehouse_path), read_only=True) as warehouse:
