@@ -18,7 +18,6 @@
       group_columns     the model's group columns; upstream_keys is the subset upstream has
       date_column       the model's date column (trade_date, signal_date)
       watermark_column  the model's copy of the upstream computed_at it was computed from
-    Without an upstream computed_at column every stored row is deleted (every group replays).
     Does nothing unless the run is incremental.
 -#}
 {% macro delete_replayed_groups(upstream, group_columns, upstream_keys, date_column='trade_date', watermark_column='computed_at') %}
@@ -35,27 +34,23 @@
         {%- do key_parts.append(column) -%}
         {%- do stored_key_parts.append('stored.' ~ column) -%}
     {%- endfor -%}
-    {%- if not relation_has_column(upstream, 'computed_at') %}
-        delete from {{ this }} where true
-    {%- else %}
-        delete from {{ this }}
-        where {{ dbt.concat(key_parts) }} in (
-            select {{ dbt.concat(stored_key_parts) }}
-            from (
-                select
-                    {{ group_columns | join(', ') }},
-                    max({{ date_column }}) as last_date,
-                    max({{ watermark_column }}) as watermark
-                from {{ this }}
-                group by {{ group_columns | join(', ') }}
-            ) as stored
-            inner join {{ upstream }} as upstream
-                on
-                    {%- for column in upstream_keys %}
-                    {% if not loop.first %}and {% endif %}upstream.{{ column }} = stored.{{ column }}
-                    {%- endfor %}
-                    and upstream.trade_date <= stored.last_date
-            where stored.watermark is null or upstream.computed_at > stored.watermark
-        )
-    {%- endif %}
+    delete from {{ this }}
+    where {{ dbt.concat(key_parts) }} in (
+        select {{ dbt.concat(stored_key_parts) }}
+        from (
+            select
+                {{ group_columns | join(', ') }},
+                max({{ date_column }}) as last_date,
+                max({{ watermark_column }}) as watermark
+            from {{ this }}
+            group by {{ group_columns | join(', ') }}
+        ) as stored
+        inner join {{ upstream }} as upstream
+            on
+                {%- for column in upstream_keys %}
+                {% if not loop.first %}and {% endif %}upstream.{{ column }} = stored.{{ column }}
+                {%- endfor %}
+                and upstream.trade_date <= stored.last_date
+        where stored.watermark is null or upstream.computed_at > stored.watermark
+    )
 {% endmacro %}

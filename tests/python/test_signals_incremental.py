@@ -5,12 +5,9 @@ D+k with incremental runs; the tables then equal a full refresh to D+k. Then a c
 arrives late for one symbol and an old day's prices are corrected for another: the next
 incremental run recomputes exactly those symbols and again equals a full refresh.
 
-Each run is two dbt invocations, the upstream (`indicators`, `path_indicators`) and the signal
-chain (`int_strategy_candidates`, `positions`, `signals`). While `indicators` is a plain table
-without `computed_at` (before it is incremental), the harness gives it the column the way the
-incremental contract specifies (rows of untouched symbols keep their old computed_at, new days
-and rewritten symbols get a new one), so the chain's continuation code is what is tested. Once
-`indicators` carries computed_at itself, the harness leaves it alone.
+The tables compared: indicators, path_indicators, int_strategy_candidates, positions, signals
+(same keys, floats within 1e-9). The chain's run stamps (computed_at, generated_at) must stay
+unchanged for rows a run does not recompute.
 """
 
 from __future__ import annotations
@@ -31,8 +28,6 @@ from strategy_engine.warehouse import connect
 
 SYMBOLS = ("EICHERMOT", "ASIANPAINT", "INFY", "TCS")
 DAILY_STEPS = 3
-UPSTREAM = ["indicators", "path_indicators"]
-CHAIN = ["int_strategy_candidates", "positions", "signals"]
 RUN_TIMESTAMPS = {"computed_at", "indicators_computed_at", "generated_at"}
 TABLES = {
     "indicators": ("strategy_data.indicators", ["symbol", "trade_date"]),
@@ -42,9 +37,9 @@ TABLES = {
     "positions": ("strategy_data.positions", ["strategy_id", "param_set_id", "symbol", "trade_date"]),
     "signals": ("strategy_data.signals", ["strategy_id", "param_set_id", "symbol", "signal_date"]),
 }
-# The model each chain table takes its run timestamp from, and that column's name.
-STAMP = {"int_strategy_candidates": "computed_at", "positions": "computed_at", "signals": "generated_at"}
-CONTRACT_OLD_STAMP = "timestamptz '2000-01-01 00:00:00+00'"
+# Each stamped table's run timestamp column (indicators: the contract the chain relies on).
+STAMP = {"indicators": "computed_at", "int_strategy_candidates": "computed_at", "positions": "computed_at",
+         "signals": "generated_at"}
 
 
 def _dbt(args: list[str], target: Path) -> None:
@@ -52,36 +47,11 @@ def _dbt(args: list[str], target: Path) -> None:
     assert outcome.success, outcome.error or outcome.failures
 
 
-def _indicators_have_computed_at(warehouse: Path) -> bool:
-    with connect(warehouse) as con:
-        columns = con.execute("select * from strategy_data.indicators limit 0").df().columns
-    return "computed_at" in columns
-
-
-def _honour_contract(warehouse: Path, last_date: dt.date | None, rewritten: set[str]) -> None:
-    """Give a plain-table `indicators` the computed_at an incremental one would have written."""
-    with connect(warehouse) as con:
-        con.execute("alter table strategy_data.indicators add column computed_at timestamptz")
-        con.execute("update strategy_data.indicators set computed_at = current_timestamp")
-        if last_date is not None:
-            rewritten_list = ", ".join(f"'{s}'" for s in rewritten) or "''"
-            con.execute(
-                f"update strategy_data.indicators set computed_at = {CONTRACT_OLD_STAMP}"
-                f" where trade_date <= ? and symbol not in ({rewritten_list})",
-                [last_date],
-            )
-
-
-def build(warehouse: Path, target: Path, last_date: dt.date | None = None, rewritten: frozenset = frozenset(),
-          full_refresh: bool = False, command: str = "run") -> None:
-    """One run: the upstream, then (after the contract stand-in, when needed) the signal chain."""
+def build(target: Path, full_refresh: bool = False, command: str = "run") -> None:
     options = ["--full-refresh"] if full_refresh else []
     if command == "build":
         options += ["--indirect-selection", "cautious"]
-    _dbt([command, "--select", "+indicators", "+path_indicators", *options], target)
-    if not _indicators_have_computed_at(warehouse):
-        _honour_contract(warehouse, None if full_refresh else last_date, set(rewritten))
-    _dbt([command, "--select", *CHAIN, *options], target)
+    _dbt([command, "--select", "+signals", *options], target)
 
 
 def read_tables(warehouse: Path) -> dict[str, pd.DataFrame]:
@@ -137,7 +107,7 @@ def _full_refresh_copy(warehouse: Path, name: str, target: Path) -> dict[str, pd
     shutil.copyfile(warehouse, copy)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SE_DUCKDB_PATH", str(copy))
-        build(copy, target, full_refresh=True)
+        build(target, full_refresh=True)
     return read_tables(copy)
 
 
@@ -156,7 +126,7 @@ def scenario(tmp_path_factory) -> Scenario:
             later = con.execute("select * from trading_data.market_data where trade_date > ?",
                                 [sessions[-DAILY_STEPS - 1]]).df()
             con.execute("delete from trading_data.market_data where trade_date > ?", [sessions[-DAILY_STEPS - 1]])
-        build(warehouse, target, command="build")
+        build(target, command="build")
 
         daily_stamps = []
         for day in sessions[-DAILY_STEPS:]:
@@ -165,7 +135,7 @@ def scenario(tmp_path_factory) -> Scenario:
             with connect(warehouse) as con:
                 con.register("later_rows", later[pd.to_datetime(later["trade_date"]).dt.date == day])
                 con.execute("insert into trading_data.market_data select * from later_rows")
-            build(warehouse, target, last_date=previous_day)
+            build(target)
             daily_stamps.append((previous_day, before, stamps(read_tables(warehouse))))
         daily = read_tables(warehouse)
         daily_refreshed = _full_refresh_copy(warehouse, "daily_refreshed", target)
@@ -188,8 +158,7 @@ def scenario(tmp_path_factory) -> Scenario:
                 " close = close * 0.8 where symbol = ? and trade_date = ?",
                 [corrected_symbol, corrected_day],
             )
-        last_day = pd.Timestamp(stamps(daily)["positions"]["day"].max()).date()
-        build(warehouse, target, last_date=last_day, rewritten=frozenset({corrected_symbol, split_symbol}))
+        build(target)
         late = read_tables(warehouse)
         late_refreshed = _full_refresh_copy(warehouse, "late_refreshed", target)
     vanished = (entry["strategy_id"], entry["param_set_id"], corrected_symbol, corrected_day)

@@ -20,7 +20,6 @@
     )
 }}
 {%- set param_sets = strategy_param_sets(enabled_only=true) %}
-{%- set indicators_computed_at = 'indicator_bars.computed_at' if relation_has_column(ref('indicators'), 'computed_at') else 'null' %}
 {%- set path_columns = [] %}
 {%- for param_set in param_sets %}
     {%- set wanted = [strategy_stop_candidate(param_set.params)] %}
@@ -50,7 +49,7 @@ indicators as (
 
     select
         indicator_bars.*,
-        cast({{ indicators_computed_at }} as {{ dbt.type_timestamp() }}) as indicators_computed_at
+        indicator_bars.computed_at as indicators_computed_at
         {%- for column in path_columns %},
         path_indicators.{{ column }}
         {%- endfor %}
