@@ -8,12 +8,13 @@
 
         replay group g  <=>  some upstream row of g dated on or before g's last stored date has
                              upstream.computed_at > max(watermark_column) of g's stored rows
-                             (or g's watermark is NULL)
+                             (or g's watermark is NULL), or upstream has no such row at all
 
     An upstream that rewrites a changed history in full (late corporate action, corrected price)
     gives every row of the group a newer computed_at, while a daily run only adds rows after the
     last stored date, so only histories that really changed are replayed; deleting first also
-    removes rows that no longer exist after the replay (a signal that no longer happens).
+    removes rows that no longer exist after the replay (a signal that no longer happens), and a
+    group that vanished upstream (symbol delisted from the data, parameter set disabled) vanishes.
       upstream          relation with upstream_keys, trade_date and computed_at
       group_columns     the model's group columns; upstream_keys is the subset upstream has
       date_column       the model's date column (trade_date, signal_date)
@@ -45,12 +46,15 @@
             from {{ this }}
             group by {{ group_columns | join(', ') }}
         ) as stored
-        inner join {{ upstream }} as upstream
+        left join {{ upstream }} as upstream
             on
                 {%- for column in upstream_keys %}
                 {% if not loop.first %}and {% endif %}upstream.{{ column }} = stored.{{ column }}
                 {%- endfor %}
                 and upstream.trade_date <= stored.last_date
-        where stored.watermark is null or upstream.computed_at > stored.watermark
+        where
+            upstream.{{ upstream_keys[0] }} is null
+            or stored.watermark is null
+            or upstream.computed_at > stored.watermark
     )
 {% endmacro %}

@@ -13,6 +13,7 @@ unchanged for rows a run does not recompute.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from strategy_engine.dbt_invoke import run_dbt
 from strategy_engine.loading import load_paths
@@ -38,6 +40,13 @@ TABLES = {
     "signals": ("strategy_data.signals", ["strategy_id", "param_set_id", "symbol", "signal_date"]),
 }
 # Each stamped table's run timestamp column (indicators: the contract the chain relies on).
+# The declared strategies with bollinger_reversion disabled (used from the late-data run on).
+DISABLED_STRATEGY = "bollinger_reversion"
+DISABLED = {"strategies": [
+    {**strategy, "enabled": strategy["enabled"] and strategy["id"] != DISABLED_STRATEGY}
+    for strategy in yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())["vars"][
+        "strategies"]
+]}
 STAMP = {"indicators": "computed_at", "int_strategy_candidates": "computed_at", "positions": "computed_at",
          "signals": "generated_at"}
 
@@ -47,8 +56,10 @@ def _dbt(args: list[str], target: Path) -> None:
     assert outcome.success, outcome.error or outcome.failures
 
 
-def build(target: Path, full_refresh: bool = False, command: str = "run") -> None:
+def build(target: Path, full_refresh: bool = False, command: str = "run", dbt_vars: dict | None = None) -> None:
     options = ["--full-refresh"] if full_refresh else []
+    if dbt_vars:
+        options += ["--vars", json.dumps(dbt_vars)]
     if command == "build":
         options += ["--indirect-selection", "cautious"]
     _dbt([command, "--select", "+signals", *options], target)
@@ -102,12 +113,13 @@ class Scenario:
     vanished_signal: tuple
 
 
-def _full_refresh_copy(warehouse: Path, name: str, target: Path) -> dict[str, pd.DataFrame]:
+def _full_refresh_copy(warehouse: Path, name: str, target: Path,
+                       dbt_vars: dict | None = None) -> dict[str, pd.DataFrame]:
     copy = warehouse.with_name(f"{name}.duckdb")
     shutil.copyfile(warehouse, copy)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SE_DUCKDB_PATH", str(copy))
-        build(target, full_refresh=True)
+        build(target, full_refresh=True, dbt_vars=dbt_vars)
     return read_tables(copy)
 
 
@@ -158,9 +170,10 @@ def scenario(tmp_path_factory) -> Scenario:
                 " close = close * 0.8 where symbol = ? and trade_date = ?",
                 [corrected_symbol, corrected_day],
             )
-        build(target)
+        # ... and the same run disables a strategy: its rows go, as in a full refresh.
+        build(target, dbt_vars=DISABLED)
         late = read_tables(warehouse)
-        late_refreshed = _full_refresh_copy(warehouse, "late_refreshed", target)
+        late_refreshed = _full_refresh_copy(warehouse, "late_refreshed", target, DISABLED)
     vanished = (entry["strategy_id"], entry["param_set_id"], corrected_symbol, corrected_day)
     return Scenario(daily, daily_refreshed, daily_stamps, late, late_refreshed, daily,
                     {"split": split_symbol, "corrected": corrected_symbol}, vanished)
@@ -197,10 +210,18 @@ def test_late_corporate_action_and_corrected_price_equal_a_full_refresh(scenario
     assert was.any() and not now.any(), "the corrected day's entry should have vanished"
 
 
+def test_a_disabled_strategy_leaves_the_chain(scenario):
+    for name in ["int_strategy_candidates", "positions", "signals"]:
+        assert (scenario.before_late[name]["strategy_id"] == DISABLED_STRATEGY).any(), name
+        assert not (scenario.late[name]["strategy_id"] == DISABLED_STRATEGY).any(), name
+
+
 def test_late_data_rewrites_only_the_affected_symbols(scenario):
     affected = set(scenario.late_symbols.values())
     for name, column in STAMP.items():
         before, after = scenario.before_late[name], scenario.late[name]
+        if "strategy_id" in before.columns:
+            before = before[before["strategy_id"] != DISABLED_STRATEGY]
         keys = TABLES[name][1]
         merged = before.merge(after, on=keys, suffixes=("_before", "_after"))
         untouched = merged[~merged["symbol"].isin(affected)]

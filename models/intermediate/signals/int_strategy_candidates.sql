@@ -12,7 +12,10 @@
 -- stored day, reading the last `history_rows` stored days for crossings and rolling windows.
 {{
     config(
-        pre_hook="{{ delete_replayed_groups(ref('indicators'), ['strategy_id', 'param_set_id', 'symbol'], ['symbol'], watermark_column='indicators_computed_at') }}",
+        pre_hook=[
+            "{{ delete_undeclared_param_sets() }}",
+            "{{ delete_replayed_groups(ref('indicators'), ['strategy_id', 'param_set_id', 'symbol'], ['symbol'], watermark_column='indicators_computed_at') }}",
+        ],
         **daily_table_config(
             cluster_by=['strategy_id', 'symbol'],
             unique_key=['strategy_id', 'param_set_id', 'symbol', 'trade_date']
