@@ -183,11 +183,12 @@ def render(raw: dict, seed_seconds: float, findings: str = "") -> str:
         f"- {machine['platform']}, Python {machine['python']}, DuckDB {machine['duckdb']}, {machine['dbt']}",
         "",
         "DuckDB settings as dbt-duckdb applied them (read back with `dbt show` through the `local` target; "
-        "set them with `SE_DUCKDB_THREADS`, `SE_DUCKDB_MEMORY_LIMIT`, `SE_DUCKDB_TEMP_DIR`):",
+        "set them with `SE_DUCKDB_THREADS`, `SE_DUCKDB_MEMORY_LIMIT`):",
         "",
         *[f"- `{key}`: {value}" for key, value in settings.items()],
         "",
-        "Each size's warehouse spills to its own `<workdir>/<size>/duckdb_tmp` unless `SE_DUCKDB_TEMP_DIR` is set.",
+        "Each size's warehouse spills to DuckDB's default `<warehouse file>.tmp` in its own `<workdir>/<size>/` "
+        "(profiles/profiles.yml says why `temp_directory` is not set per cursor).",
         "",
         *runs_table(sizes),
         "",

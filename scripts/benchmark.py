@@ -12,7 +12,8 @@ the raw figures as JSON in the work directory.
     python scripts/benchmark.py                       # 50x5y, 250x10y, 2000x20y
     python scripts/benchmark.py --sizes 50x5 --include-5000 --timeout 1800
 DuckDB settings come from the profile's environment variables: SE_DUCKDB_THREADS,
-SE_DUCKDB_MEMORY_LIMIT, SE_DUCKDB_TEMP_DIR (defaulted here to a directory inside the work dir).
+SE_DUCKDB_MEMORY_LIMIT; DuckDB spills to its default `<warehouse file>.tmp`, inside each size's
+directory (profiles/profiles.yml says why temp_directory is not set there).
 """
 
 from __future__ import annotations
@@ -210,7 +211,6 @@ def parse_size(text: str) -> Universe:
 def warehouse_env(size_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["SE_DUCKDB_PATH"] = str(size_dir / "wh.duckdb")
-    env.setdefault("SE_DUCKDB_TEMP_DIR", str(size_dir / "duckdb_tmp"))
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
     env.pop("DBT_TARGET_PATH", None)
     env.pop("DBT_LOG_PATH", None)
@@ -259,7 +259,6 @@ def bench_size(universe: Universe, workdir: Path, timeout: float, skip_reference
     shutil.rmtree(size_dir, ignore_errors=True)
     size_dir.mkdir(parents=True)
     env = warehouse_env(size_dir)
-    Path(env["SE_DUCKDB_TEMP_DIR"]).mkdir(parents=True, exist_ok=True)
     database = Path(env["SE_DUCKDB_PATH"])
     result = SizeResult(label=universe.label, symbols=universe.symbols, years=universe.years, rows=universe.rows,
                         measured_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), commit=git_commit(),
