@@ -40,12 +40,20 @@ TABLES = {
     "signals": ("strategy_data.signals", ["strategy_id", "param_set_id", "symbol", "signal_date"]),
 }
 # Each stamped table's run timestamp column (indicators: the contract the chain relies on).
-# The declared strategies with bollinger_reversion disabled (used from the late-data run on).
+# The declared strategies plus two with non-default recursive periods, whose extra indicators
+# columns (rsi_21, ema_100, macd_8_21_5, ...) must resume like the default ones.
+DECLARED = yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())["vars"]["strategies"]
+OTHER_PERIODS = [
+    {"id": "rsi_21", "type": "rsi_mean_reversion", "enabled": True, "params": {"period": 21}},
+    {"id": "macd_8_21_5", "type": "macd_momentum", "enabled": True,
+     "params": {"fast": 8, "slow": 21, "signal": 5, "trend_ema": 100}},
+]
+STRATEGIES = {"strategies": [*DECLARED, *OTHER_PERIODS]}
+# The same with bollinger_reversion disabled (used from the late-data run on).
 DISABLED_STRATEGY = "bollinger_reversion"
 DISABLED = {"strategies": [
     {**strategy, "enabled": strategy["enabled"] and strategy["id"] != DISABLED_STRATEGY}
-    for strategy in yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())["vars"][
-        "strategies"]
+    for strategy in STRATEGIES["strategies"]
 ]}
 STAMP = {"indicators": "computed_at", "int_strategy_candidates": "computed_at", "positions": "computed_at",
          "signals": "generated_at"}
@@ -58,8 +66,7 @@ def _dbt(args: list[str], target: Path) -> None:
 
 def build(target: Path, full_refresh: bool = False, command: str = "run", dbt_vars: dict | None = None) -> None:
     options = ["--full-refresh"] if full_refresh else []
-    if dbt_vars:
-        options += ["--vars", json.dumps(dbt_vars)]
+    options += ["--vars", json.dumps(dbt_vars or STRATEGIES)]
     if command == "build":
         options += ["--indirect-selection", "cautious"]
     _dbt([command, "--select", "+signals", *options], target)
@@ -182,6 +189,7 @@ def scenario(tmp_path_factory) -> Scenario:
 def test_daily_incremental_runs_equal_a_full_refresh(scenario):
     assert_tables_equal(scenario.daily, scenario.daily_refreshed)
     assert len(scenario.daily["signals"]) > 100
+    assert {"rsi_21", "ema_100", "macd_8_21_5", "macd_signal_8_21_5"} <= set(scenario.daily["indicators"].columns)
 
 
 def test_daily_runs_write_only_the_new_day(scenario):
@@ -228,3 +236,7 @@ def test_late_data_rewrites_only_the_affected_symbols(scenario):
         assert (untouched[f"{column}_before"] == untouched[f"{column}_after"]).all(), name
         touched = after[after["symbol"].isin(affected)]
         assert (touched[column] > before[column].max()).all(), f"{name}: affected symbols not replayed"
+    # The late 1:2 split halves the split symbol's adjusted prices before its ex-date.
+    before, after = scenario.before_late["indicators"], scenario.late["indicators"]
+    day = (before["symbol"] == scenario.late_symbols["split"]) & (before["trade_date"] == pd.Timestamp("2019-12-31"))
+    assert after.loc[day, "close"].iloc[0] == pytest.approx(before.loc[day, "close"].iloc[0] / 2)
