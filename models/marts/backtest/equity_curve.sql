@@ -226,7 +226,8 @@ final as (
         exp(sum(ln(1.0 + benchmark_return)) over (
             partition by strategy_id, param_set_id, symbol order by trade_date
             rows between unbounded preceding and current row
-        )) as benchmark_equity
+        )) as benchmark_equity,
+        {{ dbt.current_timestamp() }} as computed_at
     from all_days
 
 )
