@@ -60,7 +60,7 @@ emulator-venv: venv ## .venv-emulator from requirements-emulator.lock (also used
 bigquery-emulator: venv ## seed + build twice on a local BigQuery emulator (3 sample symbols), compare with DuckDB
 	$(BIN)/python scripts/bigquery_emulator.py
 
-bench: venv ## benchmark dbt build vs TA-Lib/pandas and vectorbt; writes docs/BENCHMARKS.md (BENCH_ARGS="--sizes 50x5")
+bench: venv ## issue 13 benchmark: full builds, daily jobs, fixed cost, sweep vs TA-Lib/pandas and vectorbt; writes docs/BENCHMARKS.md (quick: BENCH_ARGS="--sizes 50x5 --skip-sweep")
 	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
 lock: ## re-resolve the lock file (needs uv: pip install uv)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -46,8 +47,9 @@ class Universe:
     def trade_dates(self) -> pd.DatetimeIndex:
         return pd.bdate_range(end=pd.Timestamp(LAST_DAY), periods=self.days)
 
-    def next_day(self) -> pd.Timestamp:
-        return pd.bdate_range(start=pd.Timestamp(LAST_DAY) + pd.Timedelta(days=1), periods=1)[0]
+    def next_day(self, number: int = 1) -> pd.Timestamp:
+        """The `number`-th business day after the history (1: the first daily run's session)."""
+        return pd.bdate_range(start=pd.Timestamp(LAST_DAY) + pd.Timedelta(days=1), periods=number)[-1]
 
 
 def _walk(rng: np.random.Generator, symbols: int, days: int) -> dict[str, np.ndarray]:
@@ -99,14 +101,19 @@ def write_universe(con: duckdb.DuckDBPyConnection, universe: Universe) -> int:
     return written
 
 
-def append_next_day(con: duckdb.DuckDBPyConnection, universe: Universe) -> pd.Timestamp:
-    """Append one new trading day for every symbol (the daily incremental load)."""
-    day = universe.next_day()
+def next_session_frame(con: duckdb.DuckDBPyConnection, universe: Universe, number: int = 1) -> pd.DataFrame:
+    """The rows of session `universe.next_day(number)` for every symbol, continuing from the latest
+    close in the warehouse (so sessions 1, 2, ... follow each other when loaded in turn)."""
+    day = universe.next_day(number)
     last = con.execute(
-        "select symbol, close from trading_data.market_data where trade_date = ? order by symbol",
-        [LAST_DAY],
+        """
+        select symbol, close from trading_data.market_data
+        where trade_date = (select max(trade_date) from trading_data.market_data where trade_date < ?)
+        order by symbol
+        """,
+        [day.date()],
     ).df()
-    rng = np.random.default_rng([universe.seed, 999_999])
+    rng = np.random.default_rng([universe.seed, 999_999, number])
     change = np.exp(0.015 * rng.standard_normal(len(last)))
     close = last["close"].to_numpy() * change
     open_ = last["close"].to_numpy() * np.exp(0.005 * rng.standard_normal(len(last)))
@@ -118,9 +125,26 @@ def append_next_day(con: duckdb.DuckDBPyConnection, universe: Universe) -> pd.Ti
         "volume": rng.lognormal(13.0, 0.6, len(last)).astype(np.int64)[None, :] + 1,
     }
     frame = _frame(last["symbol"].tolist(), pd.DatetimeIndex([day]), arrays, "synthetic_next_day")
-    frame["loaded_at"] = LOADED_AT + pd.Timedelta(days=1)
-    _insert(con, frame)
-    return day
+    frame["loaded_at"] = LOADED_AT + pd.Timedelta(days=number)
+    return frame
+
+
+def append_next_day(con: duckdb.DuckDBPyConnection, universe: Universe, number: int = 1) -> pd.Timestamp:
+    """Append session `number` after the history for every symbol, straight into the source table."""
+    _insert(con, next_session_frame(con, universe, number))
+    return universe.next_day(number)
+
+
+LOADER_COLUMNS = ("symbol", "trade_date", "open", "high", "low", "close", "volume", "value", "trades", "series",
+                  "exchange")
+
+
+def write_session_csv(con: duckdb.DuckDBPyConnection, universe: Universe, number: int, path: Path) -> pd.Timestamp:
+    """Session `number` as a CSV file `strategy-engine load` reads (the way a user adds a day)."""
+    frame = next_session_frame(con, universe, number)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.loc[:, list(LOADER_COLUMNS)].to_csv(path, index=False, float_format="%.17g")
+    return universe.next_day(number)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
