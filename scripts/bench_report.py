@@ -321,7 +321,8 @@ def sweep_lines(sweeps: list[dict]) -> list[str]:
             f"| {load} |")
     grid = sweeps[0].get("grid", {})
     lines += ["", f"Grid: fast {grid.get('fast')} x slow {grid.get('slow')}, one `sma_crossover` strategy passed as "
-              "`--vars '{strategies: [...]}'` to `dbt build --select +performance` on a warehouse holding only the "
+              "`--vars '{strategies: [...]}'` to `dbt build --select +performance --indirect-selection "
+              "cautious` (the data tests of those models only) on a warehouse holding only the "
               "market data. vectorbt: `MA.run` over the parameter lists (repeated and tiled into the full grid), "
               "`ma_crossed_above` / `ma_crossed_below`, `Portfolio.from_signals` with next-open fills and the same "
               "cost, then total return, Sharpe ratio and maximum drawdown per column; read from the same DuckDB "
@@ -329,7 +330,8 @@ def sweep_lines(sweeps: list[dict]) -> list[str]:
               "on two symbols) excluded from its time, "
               + (f"{_seconds(sweeps[0].get('vectorbt_timings', {}).get('warm_up_excluded'))} s here"
                  if sweeps[0].get("vectorbt_timings") else "n/a here")
-              + ", but not from its peak."]
+              + ", but not from its peak. A parameter set with no trade at all has no `equity_curve` and so no "
+              "`performance` rows (seen only on tiny universes); the time goal counts only when every set has rows."]
     return lines
 
 
@@ -436,7 +438,7 @@ def render(raw: dict, seed_seconds: float, findings: str = "") -> str:
         f"- load average when the run started: {machine['load_average_at_start']}"
         + (" (**under load**)" if under_load(machine.get("load_average_at_start")) else ""),
         f"- {machine['platform']}, Python {machine['python']}, DuckDB {machine['duckdb']}, {machine['dbt']}",
-        f"- the whole run took {_seconds(raw.get('elapsed_seconds'))} s",
+        f"- the whole run took {_s(raw.get('elapsed_seconds'))}",
         "",
         "DuckDB settings as dbt-duckdb applied them (read back with `dbt show` through the `local` target; "
         "set them with `SE_DUCKDB_THREADS`, `SE_DUCKDB_MEMORY_LIMIT`):",

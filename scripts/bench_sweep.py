@@ -36,9 +36,12 @@ def sweep_vars() -> dict:
 
 def performance_param_sets(database: Path) -> int:
     """How many of the grid's parameter sets have `performance` rows after our build."""
-    with duckdb.connect(str(database), read_only=True) as con:
-        row = con.execute("select count(distinct param_set_id) from strategy_data.performance "
-                          "where strategy_id = ?", [SWEEP_STRATEGY_ID]).fetchone()
+    try:
+        with duckdb.connect(str(database), read_only=True) as con:
+            row = con.execute("select count(distinct param_set_id) from strategy_data.performance "
+                              "where strategy_id = ?", [SWEEP_STRATEGY_ID]).fetchone()
+    except duckdb.CatalogException:  # the build stopped before performance existed
+        return 0
     return int(row[0]) if row else 0
 
 
