@@ -205,7 +205,7 @@ def signal_path(manifest: dict) -> set[str]:
 
 
 READY_LINE = re.compile(r"signals?[ _-]ready\D*?([\d.]+)\s*s\b", re.IGNORECASE)
-WAREHOUSE_PART = re.compile(r"warehouse\D*?([\d.]+)\s*s\b", re.IGNORECASE)
+WAREHOUSE_PART = re.compile(r"(?:warehouse|node time)\D*?([\d.]+)\s*s\b", re.IGNORECASE)
 
 
 def reported_signals_ready(measured: Measured) -> dict:

@@ -113,6 +113,21 @@ def test_signals_ready_counts_the_signal_path_only() -> None:
     assert ready["warehouse_seconds"] == pytest.approx(0.9)
 
 
+def test_the_runners_own_signals_ready_figure_wins_over_the_computed_one(tmp_path: Path) -> None:
+    line = "      signals ready 1.4 s after the build started (signal path node time 0.6 s)\n"
+    child = run_measured([sys.executable, "-c", f"print({line!r}, end='')"], {}, tmp_path, timeout=30, label="job")
+    reported = benchmark.reported_signals_ready(child)
+    assert (reported["console_seconds"], reported["console_warehouse_seconds"]) == (1.4, 0.6)
+    computed = {"wall_seconds": 2.5, "warehouse_seconds": 0.9}
+    daily = {"signals_ready": {"reported": reported, "computed": computed}, "ops_run": {}}
+    assert bench_report.ready_figures(daily) == (1.4, 0.6, "runner's console")
+    from_ops = {"signals_ready": {"reported": {}, "computed": computed},
+                "ops_run": {"signals_ready_seconds": "1.1", "signal_path_seconds": "None"}}
+    assert bench_report.ready_figures(from_ops) == (1.1, 0.9, "ops.runs")
+    alone = {"signals_ready": {"reported": {}, "computed": computed}, "ops_run": {}}
+    assert bench_report.ready_figures(alone) == (2.5, 0.9, "node lines")
+
+
 def test_sweep_grid_is_ten_by_ten() -> None:
     params = bench_sweep.sweep_vars()["strategies"][0]["params"]
     assert params["fast"] == [10, 15, 20, 25, 30, 35, 40, 45, 50, 55]
