@@ -1,31 +1,51 @@
+-- noqa: disable=LT02,ST03
+-- (sqlfluff cannot follow the indentation of CTEs inside Jinja conditionals, nor see that the
+-- incremental-only CTE is used.)
 -- Every input row, typed, with the first invariant it breaks (null when it breaks none).
 -- stg_market_data keeps the rows without a reason, market_data_rejected the others, so the two
 -- always add up to the input.
+--
+-- Incremental. A first run (or --full-refresh) checks every input row. A daily run first deletes
+-- the stored rows that may have changed (pre_hook delete_reloaded_market_data: a key whose input
+-- row changed, vanished or has copies, a future_date rejection, a NULL key), then checks only the
+-- input rows whose key is not stored: the new day plus the symbols just deleted. Every check below
+-- looks at one (symbol, trade_date) key at a time, so checking whole keys equals a full refresh.
+{{ config(materialized='incremental', incremental_strategy=append_only_strategy()) }}
+{{ config(pre_hook="{{ delete_reloaded_market_data(source('trading_data', 'market_data'), [
+    'open', 'high', 'low', 'close', 'volume', 'traded_value', 'trades', 'series', 'exchange',
+    'source_file', 'loaded_at',
+]) }}") }}
+
 with
 
-source as (
+loaded as (
 
-    select * from {{ source('trading_data', 'market_data') }}
+    {{ typed_market_data(source('trading_data', 'market_data')) }}
 
 ),
 
-typed as (
+{% if is_incremental() -%}
+stored_keys as (
 
     select
-        upper(trim(cast(symbol as {{ dbt.type_string() }}))) as symbol,
-        cast(trade_date as date) as trade_date,
-        cast(open as {{ strategy_float_type() }}) as open,
-        cast(high as {{ strategy_float_type() }}) as high,
-        cast(low as {{ strategy_float_type() }}) as low,
-        cast(close as {{ strategy_float_type() }}) as close,
-        cast(volume as {{ dbt.type_bigint() }}) as volume,
-        cast(value as {{ strategy_float_type() }}) as traded_value,
-        cast(trades as {{ dbt.type_bigint() }}) as trades,
-        cast(series as {{ dbt.type_string() }}) as series,
-        cast(exchange as {{ dbt.type_string() }}) as exchange,
-        cast(source_file as {{ dbt.type_string() }}) as source_file,
-        cast(loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
+        symbol,
+        trade_date
+    from {{ this }}
+
+),
+
+{% endif -%}
+typed as (
+
+    select loaded.*
+    from loaded
+    {%- if is_incremental() %}
+        left join stored_keys
+            on
+                loaded.symbol = stored_keys.symbol
+                and loaded.trade_date = stored_keys.trade_date
+    where stored_keys.symbol is null
+    {%- endif %}
 
 ),
 
