@@ -1,9 +1,10 @@
-"""The daily job: calendar check, validation, `dbt build`, record in ops.runs, alerts."""
+"""The daily job: calendar check, validation, `dbt build` (signals first), record in ops.runs, alerts."""
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 from strategy_engine import alerts, marts, ops
 from strategy_engine.alerts import Alert
 from strategy_engine.calendar import check_session
-from strategy_engine.dbt_invoke import DbtOutcome, run_dbt
+from strategy_engine.dbt_invoke import DbtJob, DbtOutcome
 from strategy_engine.marts import MartReader, MissingMart
 from strategy_engine.structured_log import RUN_ID, configure_logging, log_event
 from strategy_engine.validation import validate
@@ -23,6 +24,9 @@ COUNTED_MARTS = [
     ("strategy_data", "trades"), ("strategy_data", "equity_curve"), ("strategy_data", "performance"),
     ("strategy_data", "market_data_rejected"),
 ]
+# Built, tested and published first: the signals and their digest with everything upstream, and
+# the parameter sets the signals refer to (their relationships test then runs in this step).
+SIGNAL_PATH = ["+signals", "+daily_signal_digest", "strategy_param_sets"]
 
 
 def exchange_today() -> date:
@@ -44,13 +48,16 @@ class RunOptions:
     validate_first: bool = True
 
 
-def _dbt_args(options: RunOptions) -> list[str]:
-    args = ["build"]
-    if options.full_refresh:
-        args.append("--full-refresh")
+def build_steps(options: RunOptions) -> list[tuple[str, list[str]]]:
+    """(step name, dbt arguments) in order. Without --select: the signal path first (its tests only
+    when all their parents are on it), then everything else with the tests not run yet."""
+    args = ["build", *(["--full-refresh"] if options.full_refresh else [])]
     if options.select:
-        args += ["--select", options.select]
-    return args
+        return [("selection", [*args, "--select", options.select])]
+    return [
+        ("signals", [*args, "--select", *SIGNAL_PATH, "--indirect-selection", "cautious"]),
+        ("backtest", [*args, "--exclude", *SIGNAL_PATH, "--indirect-selection", "buildable"]),
+    ]
 
 
 def _failures(outcome: DbtOutcome) -> list[dict]:
@@ -119,8 +126,10 @@ def _run(options: RunOptions, run: ops.RunRecord) -> int:
             ops.record_run(run)
         log_event(logger, "run_skipped", day=options.day, reason=session.reason)
         return 0
+    steps = build_steps(options)
     if options.dry_run:
-        print(f"[dry-run] would validate, then `dbt {' '.join(_dbt_args(options))}` on target {options.target}, "
+        builds = " then ".join(f"`dbt {' '.join(args)}`" for _, args in steps)
+        print(f"[dry-run] would validate, then {builds} on target {options.target}, "
               "record ops.runs and send alerts")
         return 0
 
@@ -136,15 +145,7 @@ def _run(options: RunOptions, run: ops.RunRecord) -> int:
         if not report.ok:
             alerts.send_alert(Alert("validation_warning", options.day, f"Data validation warnings for {options.day}",
                                     report.problems, severity="warning"), run.run_id)
-    print(f"[3/5] dbt {' '.join(_dbt_args(options))} (target {options.target}) ...", flush=True)
-    outcome = run_dbt(_dbt_args(options), target=options.target, vars={"run_date": options.day.isoformat()})
-    run.model_timings = {
-        r["unique_id"]: round(float(r.get("execution_time") or 0.0), 3)
-        for r in outcome.results if str(r.get("unique_id", "")).startswith(("model.", "seed.", "snapshot."))
-    }
-    run.failures = _failures(outcome)
-    run.status = "success" if outcome.success and not run.failures else "failed"
-    print(f"      {len(outcome.results)} nodes, {len(run.failures)} failure(s)", flush=True)
+    digest_sent = _build(options, run, steps)
 
     print("[4/5] recording the run in ops.runs ...", flush=True)
     if options.target in marts.DUCKDB_TARGETS:
@@ -153,7 +154,8 @@ def _run(options: RunOptions, run: ops.RunRecord) -> int:
     run.message = "ok" if run.status == "success" else f"{len(run.failures)} failing node(s)"
     ops.record_run(run)
     log_event(logger, "run_finished", status=run.status, failures=len(run.failures),
-              seconds=(run.finished_at - run.started_at).total_seconds())
+              seconds=(run.finished_at - run.started_at).total_seconds(),
+              signals_ready_seconds=run.signals_ready_seconds, signal_path_seconds=run.signal_path_seconds)
 
     print("[5/5] alerts ...", flush=True)
     if run.status == "failed":
@@ -163,11 +165,55 @@ def _run(options: RunOptions, run: ops.RunRecord) -> int:
         for line in lines:
             print(f"  FAILED {line}", flush=True)
         return 1
-    digest = digest_alert(options.day, options.target)
-    if digest:
-        alerts.send_alert(digest, run.run_id)
+    if not digest_sent:
+        _publish_digest(options.day, options.target, run)
     print(f"done: run {run.run_id} succeeded at {datetime.now(UTC).isoformat(timespec='seconds')}")
     return 0
+
+
+def _build(options: RunOptions, run: ops.RunRecord, steps: list[tuple[str, list[str]]]) -> bool:
+    """Runs the build steps with one parsed manifest; publishes the digest as soon as the signal
+    step succeeds. Returns whether the digest was sent. A failed step skips the later ones."""
+    build_started = time.perf_counter()
+    job = DbtJob(options.target)
+    parsed = job.parse()
+    run.parse_seconds, run.parse_mode = round(job.parse_seconds, 3), job.parse_mode
+    print(f"[3/5] dbt parse: {job.parse_mode} ({job.parse_seconds:.1f} s, target {options.target})", flush=True)
+    run.status = "success" if parsed.success else "failed"
+    run.failures = _failures(parsed)
+    digest_sent = False
+    for name, args in steps:
+        if run.status == "failed":
+            print(f"      skipping the {name} step after a failure", flush=True)
+            continue
+        print(f"      dbt {' '.join(args)} ...", flush=True)
+        outcome = job.invoke(args)
+        outcome.keep_run_results(name)
+        run.model_timings.update({
+            r["unique_id"]: round(float(r.get("execution_time") or 0.0), 3)
+            for r in outcome.results if str(r.get("unique_id", "")).startswith(("model.", "seed.", "snapshot."))
+        })
+        run.failures += _failures(outcome)
+        run.status = "success" if outcome.success and not run.failures else "failed"
+        print(f"      {len(outcome.results)} nodes, {len(run.failures)} failure(s)", flush=True)
+        if name == "signals" and run.status == "success":
+            run.signal_path_seconds = round(sum(float(r.get("execution_time") or 0.0) for r in outcome.results), 3)
+            _publish_digest(options.day, options.target, run)
+            digest_sent = True
+            run.signals_ready_seconds = round(time.perf_counter() - build_started, 3)
+            run.signals_ready_at = ops.utc_now()
+            print(f"      signals ready {run.signals_ready_seconds:.1f} s after the build started "
+                  f"(signal path warehouse {run.signal_path_seconds:.1f} s, summed node times)", flush=True)
+            log_event(logger, "signals_ready", seconds=run.signals_ready_seconds,
+                      signal_path_seconds=run.signal_path_seconds, nodes=len(outcome.results))
+            ops.record_run(run)
+    return digest_sent
+
+
+def _publish_digest(day: date, target: str, run: ops.RunRecord) -> None:
+    digest = digest_alert(day, target)
+    if digest:
+        alerts.send_alert(digest, run.run_id)
 
 
 def show_demo_outputs(target: str = "local") -> None:

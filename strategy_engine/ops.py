@@ -36,6 +36,12 @@ create table if not exists ops.runs (
     failures varchar,
     message varchar
 );
+-- Added by issue 13 (signals first); `add column if not exists` upgrades an existing ops.runs.
+alter table ops.runs add column if not exists parse_mode varchar;
+alter table ops.runs add column if not exists parse_seconds double;
+alter table ops.runs add column if not exists signals_ready_seconds double;
+alter table ops.runs add column if not exists signal_path_seconds double;
+alter table ops.runs add column if not exists signals_ready_at timestamp;
 create table if not exists ops.alert_log (
     alert_date date not null,
     kind varchar not null,
@@ -92,17 +98,34 @@ class RunRecord:
     row_counts: dict[str, int] = field(default_factory=dict)
     failures: list[dict] = field(default_factory=list)
     message: str = ""
+    # How dbt parsed ('unchanged', 'partial', 'full') and how long it took.
+    parse_mode: str | None = None
+    parse_seconds: float | None = None
+    # Wall seconds from the start of the build step until the digest was published, the sum of
+    # the signal step's node execution times, and the UTC time the digest was published.
+    signals_ready_seconds: float | None = None
+    signal_path_seconds: float | None = None
+    signals_ready_at: datetime | None = None
+
+
+RUN_COLUMNS = [
+    "run_id", "command", "run_date", "target", "status", "started_at", "finished_at", "model_timings",
+    "row_counts", "failures", "message", "parse_mode", "parse_seconds", "signals_ready_seconds",
+    "signal_path_seconds", "signals_ready_at",
+]
 
 
 def record_run(run: RunRecord, path: Path | None = None) -> None:
     """Insert or update the run's row (called at start and at the end, so a crash leaves 'running')."""
     with ops_connection(path) as con:
+        placeholders = ", ".join("?" for _ in RUN_COLUMNS)
         con.execute(
-            "insert or replace into ops.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert or replace into ops.runs ({', '.join(RUN_COLUMNS)}) values ({placeholders})",
             [
                 run.run_id, run.command, run.run_date, run.target, run.status, run.started_at,
                 run.finished_at, json.dumps(run.model_timings), json.dumps(run.row_counts),
-                json.dumps(run.failures), run.message,
+                json.dumps(run.failures), run.message, run.parse_mode, run.parse_seconds,
+                run.signals_ready_seconds, run.signal_path_seconds, run.signals_ready_at,
             ],
         )
 

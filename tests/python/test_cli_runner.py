@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from strategy_engine import cli
+from strategy_engine.daily_run import RunOptions, build_steps
+from strategy_engine.dbt_invoke import DbtJob, job_target_path
 
 SESSIONS = ["2022-01-27", "2022-01-28", "2022-01-31", "2022-02-01"]
 SYMBOLS = ["INFY", "TCS", "RELIANCE"]
@@ -120,3 +122,60 @@ def test_validate_reports_missing_symbols(runner_env: Path, capsys: pytest.Captu
     assert "source trading_data.market_data freshness pass" in out
     assert "47 of 50 universe symbols missing on 2022-02-01" in out
     assert any(e["kind"] == "validation_warning" for e in _outbox(runner_env, "2022-02-01"))
+
+
+def _execute_started_at(result: dict) -> datetime:
+    execute = next(t for t in result["timing"] if t["name"] == "execute")
+    return datetime.fromisoformat(execute["started_at"].replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+def testbuild_steps_cover_every_node_of_a_full_build_once(runner_env: Path) -> None:
+    job = DbtJob("local")
+    executable = ("model.", "seed.", "snapshot.", "test.", "unit_test.")
+    full = {node for node in job.selected(["--select", "*"]) if node.startswith(executable)}
+    steps = [{node for node in job.selected([a for a in args[1:] if a != "--full-refresh"])
+              if node.startswith(executable)}
+             for _, args in build_steps(RunOptions(day=date(2022, 2, 1), target="local", full_refresh=True))]
+    signals, rest = steps
+    assert "model.strategy_engine.signals" in signals and "model.strategy_engine.daily_signal_digest" in signals
+    assert "model.strategy_engine.trades" in rest and "model.strategy_engine.performance" in rest
+    assert signals.isdisjoint(rest)
+    assert signals | rest == full
+
+
+def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_rows(runner_env: Path) -> None:
+    _load_small_sample(runner_env)
+    assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 0
+    with duckdb.connect(str(runner_env / "warehouse.duckdb"), read_only=True) as con:
+        (parse_mode, ready_seconds, signal_seconds, ready_at), = con.execute(
+            "select parse_mode, signals_ready_seconds, signal_path_seconds, signals_ready_at from ops.runs"
+        ).fetchall()
+    assert parse_mode == "full"
+    assert ready_seconds > 0 and signal_seconds > 0
+    assert any(e["kind"] == "signal_digest" for e in _outbox(runner_env, "2022-02-01"))
+    # The last step's run_results.json holds the backtest marts: each started after the digest was out.
+    run_results = json.loads((job_target_path("local") / "run_results.json").read_text())["results"]
+    backtest = {r["unique_id"]: _execute_started_at(r) for r in run_results
+                if r["unique_id"].split(".")[-1] in {"trades", "equity_curve", "performance"}}
+    assert len(backtest) == 3 and all(started > ready_at for started in backtest.values())
+
+    # The second run of the day: nothing dbt hashes changed, so dbt skips parsing.
+    assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 0
+    with duckdb.connect(str(runner_env / "warehouse.duckdb"), read_only=True) as con:
+        modes = [row[0] for row in con.execute("select parse_mode from ops.runs order by started_at").fetchall()]
+    assert modes == ["full", "unchanged"]
+
+    # Generic tests check the rows the invocation wrote: an invalid row stamped two hours ago is
+    # not looked at, the same row stamped now fails.
+    with duckdb.connect(str(runner_env / "warehouse.duckdb")) as con:
+        con.execute("update intermediate.int_strategy_candidates set strategy_type = 'not_a_type', "
+                    "computed_at = now() - interval 2 hour where trade_date = date '2022-01-27'")
+    job = DbtJob("local")
+    assert job.invoke(["test", "--select", "int_strategy_candidates"]).success
+    with duckdb.connect(str(runner_env / "warehouse.duckdb")) as con:
+        con.execute("update intermediate.int_strategy_candidates set computed_at = now() "
+                    "where trade_date = date '2022-01-27'")
+    failed = job.invoke(["test", "--select", "int_strategy_candidates"])
+    assert not failed.success
+    failed_tests = [r["unique_id"] for r in failed.failures]
+    assert failed_tests and all(".accepted_values_int_strategy" in uid for uid in failed_tests)
