@@ -1,16 +1,19 @@
 """Mart `positions`: the position state per (strategy, param set, symbol) as of each day's close.
 
 Entries and exits must strictly alternate and exits can be forced by holding time (and trailing
-stops): a path-dependent state machine with no exact window-function form, so it runs here, one
-call of the pure function strategy_engine.positions.run_positions per (strategy, param set, symbol).
+stops): a path-dependent state machine with no exact window-function form, so it runs here, as the
+numba-compiled pure function of strategy_engine.positions over every (strategy, param set, symbol).
 
+- DuckDB: batches of whole symbols (at most ROWS_PER_BATCH rows) are read as Arrow columns, only
+  numeric ones (the groups are numbered in a small temp table, their keys travel as dictionaries),
+  sorted by group and date, decided in one call of decide_table, and appended to a temp table.
 - DuckDB, first build or --full-refresh: every group from its first row.
 - DuckDB, incremental: the pre_hook (positions.yml) has deleted the groups whose candidates were
   rewritten on or before their last stored day; those and new groups run from their first row,
   every other group continues from the state stored on its last row with only its new days.
 - BigQuery: Dataproc Serverless (configured in dbt_project.yml); Spark groups the rows and applies
-  the same per-group function with applyInPandas (always every row; the merge on the unique key
-  makes that equal to a full refresh).
+  the same machine per group (run_positions, its pandas interface) with applyInPandas (always
+  every row; the merge on the unique key makes that equal to a full refresh).
 Each row carries the computed_at of the candidate it was decided from, so a row that is written
 again with the same inputs keeps its timestamp and `signals` only re-reads what changed.
 """
@@ -41,7 +44,7 @@ def _schema():
 
 
 def _output(decided):
-    """The mart's columns of decided rows, dates as DATE and signal columns as text."""
+    """The mart's columns of decided rows, dates as DATE and signal columns as text (Spark)."""
     import pandas as pd
 
     from strategy_engine.positions import OUTPUT_COLUMNS
@@ -64,11 +67,9 @@ def positions_for_group(group):
     return _output(decided)
 
 
-def _new_rows_and_states(session, candidates, this):
-    """Candidate rows after each group's last stored day (all rows of groups not stored) and the
-    state stored on each continued group's last row."""
-    from strategy_engine.positions import state_from_stored
-
+def _new_rows_with_stored_state(candidates, this):
+    """Candidate rows after each group's last stored day (all rows of groups not stored), each with
+    the state stored on its group's last row as the stored_* columns (NULL for groups not stored)."""
     group_match = " and ".join(f"candidates.{c} = last_stored.{c}" for c in GROUP)
     last_match = " and ".join(f"stored.{c} = last_days.{c}" for c in GROUP)
     last_stored_rows = f"""
@@ -79,61 +80,119 @@ def _new_rows_and_states(session, candidates, this):
             select {", ".join(GROUP)}, max(trade_date) as last_date from {this} group by {", ".join(GROUP)}
         ) as last_days on {last_match} and stored.trade_date = last_days.last_date
     """
-    new_rows = candidates.query(
+    return candidates.query(
         "candidates",
         f"""
-        select {", ".join(f"candidates.{c}" for c in INPUT_COLUMNS)}
+        select {", ".join(f"candidates.{c}" for c in INPUT_COLUMNS)},
+               {", ".join(f"last_stored.{c} as stored_{c}" for c in STATE_COLUMNS)}
         from candidates
         left join ({last_stored_rows}) as last_stored on {group_match}
         where last_stored.last_date is null or candidates.trade_date > last_stored.last_date
         """,
     )
-    stored = session.sql(last_stored_rows).df()
-    states = {
-        tuple(row[c] for c in GROUP): state_from_stored(*(row[c] for c in STATE_COLUMNS))
-        for row in stored.to_dict("records")
-    }
-    return new_rows, states
 
 
-# Symbols decided per pandas batch on DuckDB: the candidates of every strategy and day of 2,000
-# symbols x 20 years (40M+ rows) do not fit in memory as one DataFrame; 100 symbols x 20 years of
-# four strategies are about 2M rows.
-SYMBOLS_PER_BATCH = 100
+# Candidate rows decided per Arrow batch on DuckDB (whole symbols, so whole groups): the
+# candidates of every strategy and day of 2,000 symbols x 20 years (40M+ rows) do not fit in
+# memory at once; a batch holds 2M rows of numeric columns (about 100 MB in and out).
+ROWS_PER_BATCH = 2_000_000
 BATCH_TABLE = "positions_decided_batches"
+GROUPS_TABLE = "positions_groups"
+INPUT_TABLE = "positions_input"
 
 
-def _typed(session, frame):
-    """The decided rows as a DuckDB relation typed as OUTPUT_SCHEMA (an all-NULL pandas column has no type)."""
-    return session.from_df(frame).project(
-        ", ".join(f"cast({name} as {DUCKDB_TYPES.get(kind, kind)}) as {name}" for name, kind in _schema())
-    )
+def _numbered_groups(session, to_decide):
+    """A temp table numbering the groups in (symbol, strategy, param set) order, with their row
+    counts; returns it as Arrow. A batch is then a range of group numbers (whole symbols), and the
+    group keys travel to Python and back only as these few rows (dictionaries of the key columns)."""
+    session.execute(f"""
+        create or replace temp table {GROUPS_TABLE} as
+        select row_number() over (order by symbol, strategy_id, param_set_id) - 1 as group_number,
+               {", ".join(GROUP)}, row_count
+        from (select {", ".join(GROUP)}, count(*) as row_count from {to_decide} group by {", ".join(GROUP)})
+    """)
+    return session.sql(f"select * from {GROUPS_TABLE} order by group_number").to_arrow_table()
+
+
+def _batches(groups):
+    """[first, end) ranges of group numbers holding at most ROWS_PER_BATCH rows, whole symbols each."""
+    symbols = groups.column("symbol").to_pylist()
+    row_counts = groups.column("row_count").to_pylist()
+    first, rows = 0, 0
+    for number, (symbol, row_count) in enumerate(zip(symbols, row_counts, strict=True)):
+        new_symbol = number > 0 and symbol != symbols[number - 1]
+        if new_symbol and rows + row_count > ROWS_PER_BATCH and number > first:
+            yield first, number
+            first, rows = number, 0
+        rows += row_count
+    if len(symbols) > first:
+        yield first, len(symbols)
+
+
+def _output_schema():
+    import pyarrow as pa
+
+    # Dictionary columns arrive in DuckDB as VARCHAR.
+    key, label = pa.dictionary(pa.int32(), pa.string()), pa.dictionary(pa.int8(), pa.string())
+    return pa.schema([
+        ("strategy_id", key), ("param_set_id", key), ("symbol", key), ("trade_date", pa.date32()),
+        ("close_price", pa.float64()), ("in_position", pa.bool_()), ("holding_days", pa.int64()),
+        ("entry_date", pa.date32()), ("signal_type", label), ("exit_reason", label),
+        ("stop_level", pa.float64()), ("computed_at", pa.timestamp("us", tz="UTC")),
+    ])
+
+
+def _decided_batches(session, to_decide, state_columns):
+    """The mart's rows, one Arrow batch per range of groups: only numeric columns are read into
+    Python, decided by the compiled state machine, and written back with the group keys as
+    dictionary columns (their values from the small groups table)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from strategy_engine.positions import decide_table
+
+    groups = _numbered_groups(session, to_decide)
+    schema = _output_schema()
+    group_match = " and ".join(f"candidates.{c} = numbered.{c}" for c in GROUP)
+    for first, end in _batches(groups):
+        candidates = session.sql(f"""
+            select numbered.group_number,
+                   {", ".join(f"candidates.{c}" for c in INPUT_COLUMNS if c not in GROUP)}
+                   {"".join(f", candidates.{c}" for c in state_columns)}
+            from {to_decide} as candidates
+            inner join {GROUPS_TABLE} as numbered on {group_match}
+            where numbered.group_number >= {first} and numbered.group_number < {end}
+            order by numbered.group_number, candidates.trade_date
+        """).to_arrow_table()
+        decided = decide_table(candidates, ["group_number"])
+        indices = pa.array((decided.column("group_number").to_numpy() - first).astype(np.int32))
+        keys = {c: pa.DictionaryArray.from_arrays(indices, groups.column(c).slice(first, end - first).combine_chunks())
+                for c in GROUP}
+        yield pa.RecordBatch.from_arrays(
+            [keys[c] if c in keys else decided.column(c).combine_chunks().cast(schema.field(c).type)
+             for c in schema.names],
+            schema=schema,
+        )
 
 
 def model(dbt, session):
-    from strategy_engine.positions import run_positions_by_group
-
     candidates = dbt.ref("int_strategy_candidates")
     if dbt.config.get("target_type") == "bigquery":
         grouped = candidates.select(*INPUT_COLUMNS).groupBy(*GROUP)
         return grouped.applyInPandas(positions_for_group, schema=OUTPUT_SCHEMA)
     if dbt.is_incremental:
-        new_rows, states = _new_rows_and_states(session, candidates, dbt.this)
-        # Computed once into a temp table: each batch below filters it again.
-        new_rows.create_view(f"{BATCH_TABLE}_new_rows", replace=True)
-        session.execute(f"create or replace temp table {BATCH_TABLE}_input as select * from {BATCH_TABLE}_new_rows")
-        to_decide = session.table(f"{BATCH_TABLE}_input")
+        # Computed once into a temp table: each batch below reads it again.
+        _new_rows_with_stored_state(candidates, dbt.this).create_view(f"{INPUT_TABLE}_view", replace=True)
+        session.execute(f"create or replace temp table {INPUT_TABLE} as select * from {INPUT_TABLE}_view")
+        to_decide, state_columns = INPUT_TABLE, [f"stored_{c}" for c in STATE_COLUMNS]
     else:
-        to_decide, states = candidates.select(", ".join(INPUT_COLUMNS)), {}
+        candidates.create_view(f"{INPUT_TABLE}_view", replace=True)
+        to_decide, state_columns = f"{INPUT_TABLE}_view", []
+    # Into a temp table of this connection, returned as a relation: dbt-duckdb writes anything else
+    # through another cursor, which neither sees this transaction's pre_hook deletes nor can it
+    # hand its table back to this transaction; one batch is in memory at a time.
     columns = ", ".join(f"{name} {DUCKDB_TYPES.get(kind, kind)}" for name, kind in _schema())
     session.execute(f"create or replace temp table {BATCH_TABLE} ({columns})")
-    symbols = sorted(row[0] for row in to_decide.query("to_decide", "select distinct symbol from to_decide").fetchall())
-    for first in range(0, len(symbols), SYMBOLS_PER_BATCH):
-        batch = symbols[first:first + SYMBOLS_PER_BATCH]
-        frame = to_decide.filter(f"symbol in ({_quoted(batch)})").df()
-        _typed(session, _output(run_positions_by_group(frame, GROUP, states))).insert_into(BATCH_TABLE)
+    for batch in _decided_batches(session, to_decide, state_columns):
+        session.from_arrow(batch).insert_into(BATCH_TABLE)
     return session.table(BATCH_TABLE)
-
-
-def _quoted(values):
-    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
