@@ -207,7 +207,7 @@ full_history_bars as (
 
 ),
 
--- Step 2: indicators built on step-1 values.
+-- Step 2: values computed row by row from step-1 values (no window, so no sort).
 {{ path }}_combined as (
 
     select
@@ -216,9 +216,7 @@ full_history_bars as (
         {{ natr('atr_14', 'close') }} as natr_14,
         macd_fast_ema - ema_26 as macd_line,
         {{ directional_index('plus_dm_sum_14', 'true_range_sum_14', 14) }} as plus_di_14,
-        {{ directional_index('minus_dm_sum_14', 'true_range_sum_14', 14) }} as minus_di_14,
-        {{ cci('typical_price', 'typical_price_sma_20', 20) }} as cci_20,
-        {{ sma('fast_k_14', 3, input_start=13) }} as slow_k
+        {{ directional_index('minus_dm_sum_14', 'true_range_sum_14', 14) }} as minus_di_14
         {%- for period in extra.rsi %},
         {{ rsi('rsi_average_gain_' ~ period, 'rsi_average_loss_' ~ period) }} as rsi_{{ period }}
         {%- endfor %}
@@ -229,14 +227,17 @@ full_history_bars as (
 
 ),
 
--- Step 3: second-order smoothing (MACD signal, ADX, slow %D).
+-- Step 3: windows over step-1 values, all in the one window order of step 1 (MACD signal, ADX,
+-- CCI's mean deviation around the step-1 mean, slow %K and %D of the step-1 fast %K).
 {{ path }}_second_order as (
 
     select
         *,
         {{ macd_signal('macd_line', 26, 9, order_by=order, resume_from=state.get('macd_signal')) }} as macd_signal_line,
         {{ adx(dx('plus_di_14', 'minus_di_14'), 14, order_by=order, resume_from=state.get('adx_14')) }} as adx_14,
-        {{ sma('slow_k', 3, input_start=15) }} as slow_d
+        {{ cci('typical_price', 'typical_price_sma_20', 20) }} as cci_20,
+        {{ sma('fast_k_14', 3, input_start=13) }} as slow_k,
+        {{ stochastic_slow_d('fast_k_14', 3, 3, input_start=13) }} as slow_d
         {%- for fast, slow, signal in extra.macd %}
         {%- set suffix = fast ~ '_' ~ slow ~ '_' ~ signal %},
         {{ macd_signal('macd_line_' ~ suffix, slow, signal, order_by=order, resume_from=state.get('macd_signal_' ~ suffix)) }} as macd_signal_line_{{ suffix }}
