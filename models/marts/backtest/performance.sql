@@ -1,9 +1,18 @@
--- Metrics per (strategy, param set, symbol or '__PORTFOLIO__', window) from equity_curve, following
--- empyrical: 252 periods a year, sample standard deviation, Sortino downside deviation, drawdown
--- from the running peak of an equity that starts at 1 in each window.
+-- Metrics per (strategy, param set, symbol or '__PORTFOLIO__', window) following empyrical: 252
+-- periods a year, sample standard deviation, Sortino downside deviation, drawdown from the running
+-- peak of an equity that starts at 1 in each window. The yearly, ytd and full windows combine the
+-- per-year power sums and drawdown paths of int_performance_years; last_1y reads only the days of
+-- its year from equity_curve. Central moments from power sums S_k = sum(r^k) over n days, m = S1/n:
+-- m2 = S2/n - m^2, m3 = S3/n - 3 m S2/n + 2 m^3, m4 = S4/n - 4 m S3/n + 6 m^2 S2/n - 3 m^4.
 {% set periods = 252 %}
 {% set daily_risk_free = '(' ~ var('risk_free_rate', 0.0) ~ ' / ' ~ periods ~ ')' %}
 with
+
+performance_years as (
+
+    select * from {{ ref('int_performance_years') }}
+
+),
 
 equity_curve as (
 
@@ -18,122 +27,216 @@ trades as (
 
 ),
 
-calendar as (
-
-    select distinct trade_date from equity_curve
-
-),
-
 calendar_bounds as (
 
-    select max(trade_date) as last_date from calendar
+    select
+        max(end_date) as last_date,
+        extract(year from max(end_date)) as last_year
+    from performance_years
 
 ),
 
-windows as (
-
-    select
-        calendar.trade_date,
-        'full' as window_name
-    from calendar
-    union all
-    select
-        calendar.trade_date,
-        'last_1y' as window_name
-    from calendar
-    cross join calendar_bounds
-    where calendar.trade_date > {{ dbt.dateadd('year', -1, 'calendar_bounds.last_date') }}
-    union all
-    select
-        calendar.trade_date,
-        'ytd' as window_name
-    from calendar
-    cross join calendar_bounds
-    where extract(year from calendar.trade_date) = extract(year from calendar_bounds.last_date)
-    union all
-    select
-        trade_date,
-        cast(extract(year from trade_date) as {{ dbt.type_string() }}) as window_name
-    from calendar
-
-),
-
-window_days as (
+-- last_1y is a rolling window: the days after the same date a year before the last date
+last_year_days as (
 
     select
         equity_curve.strategy_id,
         equity_curve.param_set_id,
         equity_curve.symbol,
-        windows.window_name,
         equity_curve.trade_date,
         equity_curve.net_return,
         equity_curve.net_return - {{ daily_risk_free }} as excess_return,
         equity_curve.benchmark_return,
         equity_curve.exposure,
         equity_curve.turnover,
-        exp(sum(ln(1.0 + equity_curve.net_return)) over (
-            partition by equity_curve.strategy_id, equity_curve.param_set_id, equity_curve.symbol, windows.window_name
-            order by equity_curve.trade_date
-            rows between unbounded preceding and current row
-        )) as window_equity
+        ln(1.0 + equity_curve.net_return) as log_growth
     from equity_curve
-    inner join windows
-        on equity_curve.trade_date = windows.trade_date
+    cross join calendar_bounds
+    where equity_curve.trade_date > {{ dbt.dateadd('year', -1, 'calendar_bounds.last_date') }}
 
 ),
 
-drawdowns as (
+last_year_equity as (
+
+    select
+        *,
+        exp(sum(log_growth) over (
+            partition by strategy_id, param_set_id, symbol
+            order by trade_date
+            rows between unbounded preceding and current row
+        )) as window_equity,
+        row_number() over (
+            partition by strategy_id, param_set_id, symbol
+            order by trade_date
+        ) as day_number
+    from last_year_days
+
+),
+
+last_year_peaks as (
+
+    select
+        *,
+        max(window_equity) over (
+            partition by strategy_id, param_set_id, symbol
+            order by trade_date
+            rows between unbounded preceding and current row
+        ) as running_peak
+    from last_year_equity
+
+),
+
+last_year_drawdowns as (
 
     select
         *,
         window_equity / (case when running_peak > 1.0 then running_peak else 1.0 end) - 1.0 as drawdown
-    from (
-        select
-            *,
-            max(window_equity) over (
-                partition by strategy_id, param_set_id, symbol, window_name
-                order by trade_date
-                rows between unbounded preceding and current row
-            ) as running_peak
-        from window_days
-    ) as peaks
+    from last_year_peaks
 
 ),
 
--- underwater spells: each day at a peak starts a new spell
-underwater_spells as (
+-- the days under water so far: day number minus that of the last day at the peak (0 when none
+-- yet); is_under_water ignores the rounding of a flat equity
+last_year_underwater as (
 
     select
         *,
-        sum(case when drawdown < 0 then 0 else 1 end) over (
-            partition by strategy_id, param_set_id, symbol, window_name
+        day_number - max(case when {{ is_under_water('drawdown') }} then 0 else day_number end) over (
+            partition by strategy_id, param_set_id, symbol
             order by trade_date
             rows between unbounded preceding and current row
-        ) as spell_id
-    from drawdowns
+        ) as underwater_days
+    from last_year_drawdowns
 
 ),
 
-drawdown_durations as (
+last_year_sums as (
 
     select
         strategy_id,
         param_set_id,
         symbol,
-        window_name,
+        'last_1y' as window_name,
+        min(trade_date) as start_date,
+        max(trade_date) as end_date,
+        count(*) as trading_days,
+        sum(net_return) as sum_return,
+        sum(net_return * net_return) as sum_return_squared,
+        sum(net_return * net_return * net_return) as sum_return_cubed,
+        sum(net_return * net_return * net_return * net_return) as sum_return_fourth,
+        sum(case when excess_return < 0 then excess_return * excess_return else 0.0 end) as sum_downside_squared,
+        sum(benchmark_return) as sum_benchmark_return,
+        sum(benchmark_return * benchmark_return) as sum_benchmark_squared,
+        sum(benchmark_return * net_return) as sum_benchmark_cross_return,
+        sum(log_growth) as sum_log_growth,
+        sum(ln(1.0 + benchmark_return)) as sum_benchmark_log_growth,
+        sum(exposure) as sum_exposure,
+        sum(turnover) as sum_turnover,
+        min(drawdown) as max_drawdown,
         max(underwater_days) as max_drawdown_duration_days
-    from (
-        select
-            strategy_id,
-            param_set_id,
-            symbol,
-            window_name,
-            spell_id,
-            sum(case when drawdown < 0 then 1 else 0 end) as underwater_days
-        from underwater_spells
-        group by 1, 2, 3, 4, 5
-    ) as spells
-    group by 1, 2, 3, 4
+    from last_year_underwater
+    group by 1, 2, 3
+
+),
+
+year_sums as (
+
+    select
+        performance_years.strategy_id,
+        performance_years.param_set_id,
+        performance_years.symbol,
+        cast(performance_years.calendar_year as {{ dbt.type_string() }}) as window_name,
+        performance_years.start_date,
+        performance_years.end_date,
+        performance_years.trading_days,
+        performance_years.sum_return,
+        performance_years.sum_return_squared,
+        performance_years.sum_return_cubed,
+        performance_years.sum_return_fourth,
+        performance_years.sum_downside_squared,
+        performance_years.sum_benchmark_return,
+        performance_years.sum_benchmark_squared,
+        performance_years.sum_benchmark_cross_return,
+        performance_years.sum_log_growth,
+        performance_years.sum_benchmark_log_growth,
+        performance_years.sum_exposure,
+        performance_years.sum_turnover,
+        performance_years.year_max_drawdown as max_drawdown,
+        performance_years.year_max_underwater_days as max_drawdown_duration_days
+    from performance_years
+
+),
+
+-- ytd is the calendar year of the last date
+ytd_sums as (
+
+    select
+        performance_years.strategy_id,
+        performance_years.param_set_id,
+        performance_years.symbol,
+        'ytd' as window_name,
+        performance_years.start_date,
+        performance_years.end_date,
+        performance_years.trading_days,
+        performance_years.sum_return,
+        performance_years.sum_return_squared,
+        performance_years.sum_return_cubed,
+        performance_years.sum_return_fourth,
+        performance_years.sum_downside_squared,
+        performance_years.sum_benchmark_return,
+        performance_years.sum_benchmark_squared,
+        performance_years.sum_benchmark_cross_return,
+        performance_years.sum_log_growth,
+        performance_years.sum_benchmark_log_growth,
+        performance_years.sum_exposure,
+        performance_years.sum_turnover,
+        performance_years.year_max_drawdown as max_drawdown,
+        performance_years.year_max_underwater_days as max_drawdown_duration_days
+    from performance_years
+    inner join calendar_bounds on performance_years.calendar_year = calendar_bounds.last_year
+
+),
+
+-- the full window's drawdown is the deepest of its years' full-history drawdowns, its longest
+-- underwater spell the longest run counted along the full history
+full_sums as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        'full' as window_name,
+        min(start_date) as start_date,
+        max(end_date) as end_date,
+        sum(trading_days) as trading_days,
+        sum(sum_return) as sum_return,
+        sum(sum_return_squared) as sum_return_squared,
+        sum(sum_return_cubed) as sum_return_cubed,
+        sum(sum_return_fourth) as sum_return_fourth,
+        sum(sum_downside_squared) as sum_downside_squared,
+        sum(sum_benchmark_return) as sum_benchmark_return,
+        sum(sum_benchmark_squared) as sum_benchmark_squared,
+        sum(sum_benchmark_cross_return) as sum_benchmark_cross_return,
+        sum(sum_log_growth) as sum_log_growth,
+        sum(sum_benchmark_log_growth) as sum_benchmark_log_growth,
+        sum(sum_exposure) as sum_exposure,
+        sum(sum_turnover) as sum_turnover,
+        min(full_max_drawdown) as max_drawdown,
+        max(full_max_underwater_days) as max_drawdown_duration_days
+    from performance_years
+    group by 1, 2, 3
+
+),
+
+window_sums as (
+
+    select * from full_sums
+    union all
+    select * from year_sums
+    union all
+    select * from ytd_sums
+    union all
+    select * from last_year_sums
 
 ),
 
@@ -144,47 +247,70 @@ moments_base as (
         param_set_id,
         symbol,
         window_name,
-        min(trade_date) as start_date,
-        max(trade_date) as end_date,
-        count(*) as trading_days,
-        exp(sum(ln(1.0 + net_return))) - 1.0 as total_return,
-        exp(sum(ln(1.0 + benchmark_return))) - 1.0 as benchmark_total_return,
-        avg(net_return) as mean_return,
-        stddev_samp(net_return) as stddev_return,
-        avg(excess_return) as mean_excess_return,
-        stddev_samp(excess_return) as stddev_excess_return,
-        sqrt(avg(case when excess_return < 0 then excess_return * excess_return else 0.0 end)) as downside_deviation,
-        avg(benchmark_return) as mean_benchmark_return,
-        avg(exposure) as exposure,
-        sum(turnover) as turnover_sum,
-        min(drawdown) as max_drawdown
-    from drawdowns
-    group by 1, 2, 3, 4
+        start_date,
+        end_date,
+        trading_days,
+        max_drawdown,
+        max_drawdown_duration_days,
+        exp(sum_log_growth) - 1.0 as total_return,
+        exp(sum_benchmark_log_growth) - 1.0 as benchmark_total_return,
+        sum_return / trading_days as mean_return,
+        sum_return_squared / trading_days as mean_return_squared,
+        sum_return_cubed / trading_days as mean_return_cubed,
+        sum_return_fourth / trading_days as mean_return_fourth,
+        sqrt(sum_downside_squared / trading_days) as downside_deviation,
+        sum_benchmark_return / trading_days as mean_benchmark_return,
+        sum_benchmark_squared / trading_days as mean_benchmark_squared,
+        sum_benchmark_cross_return / trading_days as mean_benchmark_cross_return,
+        sum_exposure / trading_days as exposure,
+        sum_turnover as turnover_sum
+    from window_sums
 
 ),
 
 central_moments as (
 
     select
-        window_days.strategy_id,
-        window_days.param_set_id,
-        window_days.symbol,
-        window_days.window_name,
-        avg(power(window_days.net_return - moments_base.mean_return, 2)) as m2,
-        avg(power(window_days.net_return - moments_base.mean_return, 3)) as m3,
-        avg(power(window_days.net_return - moments_base.mean_return, 4)) as m4,
-        avg(
-            (window_days.benchmark_return - moments_base.mean_benchmark_return) * window_days.net_return
-        ) as benchmark_covariance,
-        avg(power(window_days.benchmark_return - moments_base.mean_benchmark_return, 2)) as benchmark_variance
-    from window_days
-    inner join moments_base
-        on
-            window_days.strategy_id = moments_base.strategy_id
-            and window_days.param_set_id = moments_base.param_set_id
-            and window_days.symbol = moments_base.symbol
-            and window_days.window_name = moments_base.window_name
-    group by 1, 2, 3, 4
+        *,
+        mean_return_squared - mean_return * mean_return as m2,
+        mean_return_cubed - 3.0 * mean_return * mean_return_squared + 2.0 * power(mean_return, 3) as m3,
+        mean_return_fourth - 4.0 * mean_return * mean_return_cubed
+        + 6.0 * mean_return * mean_return * mean_return_squared - 3.0 * power(mean_return, 4) as m4,
+        mean_benchmark_cross_return - mean_benchmark_return * mean_return as benchmark_covariance,
+        mean_benchmark_squared - mean_benchmark_return * mean_benchmark_return as benchmark_variance,
+        mean_return - {{ daily_risk_free }} as mean_excess_return
+    from moments_base
+
+),
+
+-- the excess return differs from the return by a constant: the same standard deviation
+deviations as (
+
+    select
+        *,
+        case
+            when trading_days > 1 and m2 > 0 then sqrt(m2 * trading_days / (trading_days - 1.0))
+            when trading_days > 1 then 0.0
+        end as stddev_return
+    from central_moments
+
+),
+
+ratios as (
+
+    select
+        *,
+        case when m2 > 0 then m3 / power(m2, 1.5) end as skewness,
+        case when m2 > 0 then m4 / power(m2, 2) - 3.0 end as excess_kurtosis,
+        case when benchmark_variance > 0 then benchmark_covariance / benchmark_variance end as beta,
+        power(1.0 + total_return, {{ periods }}.0 / trading_days) - 1.0 as cagr,
+        stddev_return * sqrt({{ periods }}) as annual_volatility,
+        case when stddev_return > 0 then mean_excess_return / stddev_return end as daily_sharpe_ratio,
+        case
+            when downside_deviation > 0
+                then mean_excess_return * {{ periods }} / (downside_deviation * sqrt({{ periods }}))
+        end as sortino_ratio
+    from deviations
 
 ),
 
@@ -212,62 +338,126 @@ trade_scopes as (
 
 ),
 
--- trades entered in the window; a portfolio counts the trades of all its symbols
-window_trades as (
+-- the trades entered in each calendar year, and in the last_1y window
+trade_windows as (
 
     select
-        trade_scopes.strategy_id,
-        trade_scopes.param_set_id,
-        trade_scopes.scope_symbol as symbol,
-        windows.window_name,
-        count(*) as num_trades,
-        sum(case when not trade_scopes.is_open then 1 else 0 end) as num_closed_trades,
-        sum(case when not trade_scopes.is_open and trade_scopes.net_return > 0 then 1 else 0 end) as num_winning_trades,
-        sum(
-            case when not trade_scopes.is_open and trade_scopes.net_return > 0 then trade_scopes.net_return else 0.0 end
-        ) as gross_profit,
-        sum(
-            case when not trade_scopes.is_open and trade_scopes.net_return < 0 then -trade_scopes.net_return else 0.0 end
-        ) as gross_loss,
-        avg(case when not trade_scopes.is_open then trade_scopes.net_return end) as avg_trade_return,
-        avg(case when not trade_scopes.is_open then trade_scopes.holding_days end) as avg_holding_days
+        trade_scopes.*,
+        cast(extract(year from trade_scopes.entry_date) as {{ dbt.type_string() }}) as year_window_name,
+        extract(year from trade_scopes.entry_date) = calendar_bounds.last_year as is_ytd,
+        trade_scopes.entry_date > {{ dbt.dateadd('year', -1, 'calendar_bounds.last_date') }} as is_last_1y
     from trade_scopes
-    inner join windows
-        on trade_scopes.entry_date = windows.trade_date
-    group by 1, 2, 3, 4
+    cross join calendar_bounds
 
 ),
 
-ratios as (
+trade_sums_by_year as (
 
     select
-        moments_base.*,
-        central_moments.m2,
-        central_moments.m3,
-        central_moments.m4,
-        case when central_moments.m2 > 0 then central_moments.m3 / power(central_moments.m2, 1.5) end as skewness,
-        case when central_moments.m2 > 0 then central_moments.m4 / power(central_moments.m2, 2) - 3.0 end as excess_kurtosis,
+        strategy_id,
+        param_set_id,
+        scope_symbol as symbol,
+        year_window_name,
+        is_ytd,
+        count(*) as num_trades,
+        sum(case when not is_open then 1 else 0 end) as num_closed_trades,
+        sum(case when not is_open and net_return > 0 then 1 else 0 end) as num_winning_trades,
+        sum(case when not is_open and net_return > 0 then net_return else 0.0 end) as gross_profit,
+        sum(case when not is_open and net_return < 0 then -net_return else 0.0 end) as gross_loss,
+        sum(case when not is_open then net_return end) as sum_trade_return,
+        sum(case when not is_open then holding_days end) as sum_holding_days
+    from trade_windows
+    group by 1, 2, 3, 4, 5
+
+),
+
+trade_sums_last_year as (
+
+    select
+        strategy_id,
+        param_set_id,
+        scope_symbol as symbol,
+        'last_1y' as window_name,
+        count(*) as num_trades,
+        sum(case when not is_open then 1 else 0 end) as num_closed_trades,
+        sum(case when not is_open and net_return > 0 then 1 else 0 end) as num_winning_trades,
+        sum(case when not is_open and net_return > 0 then net_return else 0.0 end) as gross_profit,
+        sum(case when not is_open and net_return < 0 then -net_return else 0.0 end) as gross_loss,
+        sum(case when not is_open then net_return end) as sum_trade_return,
+        sum(case when not is_open then holding_days end) as sum_holding_days
+    from trade_windows
+    where is_last_1y
+    group by 1, 2, 3
+
+),
+
+trade_sums as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        'full' as window_name,
+        sum(num_trades) as num_trades,
+        sum(num_closed_trades) as num_closed_trades,
+        sum(num_winning_trades) as num_winning_trades,
+        sum(gross_profit) as gross_profit,
+        sum(gross_loss) as gross_loss,
+        sum(sum_trade_return) as sum_trade_return,
+        sum(sum_holding_days) as sum_holding_days
+    from trade_sums_by_year
+    group by 1, 2, 3
+    union all
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        year_window_name as window_name,
+        num_trades,
+        num_closed_trades,
+        num_winning_trades,
+        gross_profit,
+        gross_loss,
+        sum_trade_return,
+        sum_holding_days
+    from trade_sums_by_year
+    union all
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        'ytd' as window_name,
+        num_trades,
+        num_closed_trades,
+        num_winning_trades,
+        gross_profit,
+        gross_loss,
+        sum_trade_return,
+        sum_holding_days
+    from trade_sums_by_year
+    where is_ytd
+    union all
+    select * from trade_sums_last_year
+
+),
+
+window_trades as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        window_name,
+        num_trades,
+        num_closed_trades,
+        num_winning_trades,
+        gross_profit,
+        gross_loss,
+        case when num_closed_trades > 0 then sum_trade_return / num_closed_trades end as avg_trade_return,
         case
-            when central_moments.benchmark_variance > 0
-                then central_moments.benchmark_covariance / central_moments.benchmark_variance
-        end as beta,
-        power(1.0 + moments_base.total_return, {{ periods }}.0 / moments_base.trading_days) - 1.0 as cagr,
-        moments_base.stddev_return * sqrt({{ periods }}) as annual_volatility,
-        case
-            when moments_base.stddev_excess_return > 0
-                then moments_base.mean_excess_return / moments_base.stddev_excess_return
-        end as daily_sharpe_ratio,
-        case
-            when moments_base.downside_deviation > 0
-                then moments_base.mean_excess_return * {{ periods }} / (moments_base.downside_deviation * sqrt({{ periods }}))
-        end as sortino_ratio
-    from moments_base
-    inner join central_moments
-        on
-            moments_base.strategy_id = central_moments.strategy_id
-            and moments_base.param_set_id = central_moments.param_set_id
-            and moments_base.symbol = central_moments.symbol
-            and moments_base.window_name = central_moments.window_name
+            when num_closed_trades > 0 then sum_holding_days / num_closed_trades
+        end as avg_holding_days
+    from trade_sums
 
 ),
 
@@ -362,16 +552,16 @@ final as (
         z_scores.window_name as {{ adapter.quote('window') }},
         z_scores.start_date,
         z_scores.end_date,
-        z_scores.trading_days,
+        cast(z_scores.trading_days as {{ dbt.type_bigint() }}) as trading_days,
         z_scores.total_return,
         z_scores.cagr,
         z_scores.annual_volatility,
         z_scores.sharpe_ratio,
         z_scores.sortino_ratio,
         z_scores.max_drawdown,
-        coalesce(drawdown_durations.max_drawdown_duration_days, 0) as max_drawdown_duration_days,
+        cast(coalesce(z_scores.max_drawdown_duration_days, 0) as {{ dbt.type_bigint() }}) as max_drawdown_duration_days,
         z_scores.calmar_ratio,
-        coalesce(window_trades.num_trades, 0) as num_trades,
+        cast(coalesce(window_trades.num_trades, 0) as {{ dbt.type_bigint() }}) as num_trades,
         case
             when window_trades.num_closed_trades > 0
                 then cast(window_trades.num_winning_trades as {{ dbt.type_float() }}) / window_trades.num_closed_trades
@@ -392,12 +582,6 @@ final as (
         z_scores.expected_max_daily_sharpe,
         {{ normal_cdf('z_scores.dsr_z') }} as deflated_sharpe_ratio
     from z_scores
-    left join drawdown_durations
-        on
-            z_scores.strategy_id = drawdown_durations.strategy_id
-            and z_scores.param_set_id = drawdown_durations.param_set_id
-            and z_scores.symbol = drawdown_durations.symbol
-            and z_scores.window_name = drawdown_durations.window_name
     left join window_trades
         on
             z_scores.strategy_id = window_trades.strategy_id

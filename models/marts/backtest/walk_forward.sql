@@ -1,13 +1,13 @@
 -- For every strategy and symbol (or portfolio) and each calendar year with enough history: the
 -- parameter set with the best Sharpe ratio over the preceding in-sample years, and how it did
--- out of sample in that year (from performance).
+-- out of sample in that year (from performance). The in-sample Sharpe combines the per-year sums of
+-- int_performance_years: mean m = S1/n, sample variance (S2 - m S1) / (n - 1).
 {% set in_sample_years = var('walk_forward_in_sample_years', 2) %}
 with
 
-equity_curve as (
+performance_years as (
 
-    select * from {{ ref('equity_curve') }}
-    where {{ every_partition('trade_date') }}
+    select * from {{ ref('int_performance_years') }}
 
 ),
 
@@ -19,8 +19,8 @@ performance as (
 
 years as (
 
-    select distinct extract(year from trade_date) as calendar_year
-    from equity_curve
+    select distinct calendar_year
+    from performance_years
 
 ),
 
@@ -36,22 +36,53 @@ folds as (
 
 ),
 
-in_sample as (
+in_sample_sums as (
 
     select
         folds.oos_year,
-        equity_curve.strategy_id,
-        equity_curve.param_set_id,
-        equity_curve.symbol,
-        min(equity_curve.trade_date) as in_sample_start_date,
-        max(equity_curve.trade_date) as in_sample_end_date,
-        avg(equity_curve.net_return) / nullif(stddev_samp(equity_curve.net_return), 0) * sqrt(252) as in_sample_sharpe_ratio
-    from equity_curve
+        performance_years.strategy_id,
+        performance_years.param_set_id,
+        performance_years.symbol,
+        min(performance_years.start_date) as in_sample_start_date,
+        max(performance_years.end_date) as in_sample_end_date,
+        sum(performance_years.trading_days) as trading_days,
+        sum(performance_years.sum_return) as sum_return,
+        sum(performance_years.sum_return_squared) as sum_return_squared
+    from performance_years
     inner join folds
         on
-            extract(year from equity_curve.trade_date) >= folds.in_sample_first_year
-            and extract(year from equity_curve.trade_date) <= folds.in_sample_last_year
+            performance_years.calendar_year >= folds.in_sample_first_year
+            and performance_years.calendar_year <= folds.in_sample_last_year
     group by 1, 2, 3, 4
+
+),
+
+in_sample_moments as (
+
+    select
+        *,
+        sum_return / trading_days as mean_return,
+        case
+            when trading_days > 1
+                then (sum_return_squared - sum_return * sum_return / trading_days) / (trading_days - 1.0)
+        end as variance_return
+    from in_sample_sums
+
+),
+
+in_sample as (
+
+    select
+        oos_year,
+        strategy_id,
+        param_set_id,
+        symbol,
+        in_sample_start_date,
+        in_sample_end_date,
+        case
+            when variance_return > 0 then mean_return / sqrt(variance_return) * sqrt(252)
+        end as in_sample_sharpe_ratio
+    from in_sample_moments
 
 ),
 
