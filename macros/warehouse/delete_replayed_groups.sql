@@ -18,10 +18,14 @@
       upstream          relation with upstream_keys, trade_date and computed_at
       group_columns     the model's group columns; upstream_keys is the subset upstream has
       date_column       the model's date column (trade_date, signal_date)
-      watermark_column  the model's copy of the upstream computed_at it was computed from
+      watermark_column  the model's copy of the upstream computed_at it was computed from (or the
+                        model's own run stamp: a row written by a run is newer than every upstream
+                        row that run read, and older than any row a later run rewrites)
+      stored_filter     optional SQL predicate on the model's rows: only those rows are grouped,
+                        checked and deleted (equity_curve: its symbol rows, not its portfolio rows)
     Does nothing unless the run is incremental.
 -#}
-{% macro delete_replayed_groups(upstream, group_columns, upstream_keys, date_column='trade_date', watermark_column='computed_at') %}
+{% macro delete_replayed_groups(upstream, group_columns, upstream_keys, date_column='trade_date', watermark_column='computed_at', stored_filter=none) %}
     {%- if not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
@@ -36,7 +40,8 @@
         {%- do stored_key_parts.append('stored.' ~ column) -%}
     {%- endfor -%}
     delete from {{ this }}
-    where {{ dbt.concat(key_parts) }} in (
+    where
+        {% if stored_filter is not none %}({{ stored_filter }}) and {% endif %}{{ dbt.concat(key_parts) }} in (
         select {{ dbt.concat(stored_key_parts) }}
         from (
             select
@@ -44,6 +49,9 @@
                 max({{ date_column }}) as last_date,
                 max({{ watermark_column }}) as watermark
             from {{ this }}
+            {%- if stored_filter is not none %}
+            where {{ stored_filter }}
+            {%- endif %}
             group by {{ group_columns | join(', ') }}
         ) as stored
         left join {{ upstream }} as upstream

@@ -1,8 +1,21 @@
 -- Daily net returns and equity per (strategy, param set, symbol) over the symbol's calendar, and per
 -- portfolio (symbol '__PORTFOLIO__') over the union calendar, each next to its buy-and-hold benchmark.
--- The largest mart (strategies x parameter sets x symbols x days): on BigQuery a query must filter
--- trade_date (require_partition_filter); performance and walk_forward read every_partition().
-{{ config(**daily_table_config(cluster_by=['symbol', 'strategy_id', 'param_set_id'], require_partition_filter=true)) }}
+-- Incremental (equity_curve.yml): the pre_hooks delete the portfolios and symbol groups to replay
+-- (their positions were rewritten: late corporate action, corrected price; or they vanished); every
+-- other group continues after its last stored day from the equities stored on that day.
+{{
+    config(
+        pre_hook=[
+            "{{ delete_replayed_portfolios(ref('positions')) }}",
+            "{{ delete_replayed_groups(ref('positions'), ['strategy_id', 'param_set_id', 'symbol'], ['strategy_id', 'param_set_id', 'symbol'], stored_filter=\"symbol != '__PORTFOLIO__'\") }}",
+            "{{ delete_vanished_keys(ref('signals'), ['strategy_id', 'param_set_id']) }}",
+        ],
+        **daily_table_config(
+            cluster_by=['symbol', 'strategy_id', 'param_set_id'],
+            unique_key=['strategy_id', 'param_set_id', 'symbol', 'trade_date']
+        )
+    )
+}}
 
 with
 
@@ -27,34 +40,145 @@ strategy_param_sets as (
 
 ),
 
+-- The last stored row of every group (one all-NULL row on a first build, matching nothing).
+stored_last_rows as (
+
+    {%- if is_incremental() %}
+        select
+            stored.strategy_id,
+            stored.param_set_id,
+            stored.symbol,
+            stored.trade_date as last_date,
+            stored.equity,
+            stored.gross_equity,
+            stored.benchmark_equity
+        from {{ this }} as stored
+        inner join (
+            select
+                strategy_id,
+                param_set_id,
+                symbol,
+                max(trade_date) as last_date
+            from {{ this }}
+            group by 1, 2, 3
+        ) as last_days
+            on
+                stored.strategy_id = last_days.strategy_id
+                and stored.param_set_id = last_days.param_set_id
+                and stored.symbol = last_days.symbol
+                and stored.trade_date = last_days.last_date
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as strategy_id,
+            cast(null as {{ dbt.type_string() }}) as param_set_id,
+            cast(null as {{ dbt.type_string() }}) as symbol,
+            cast(null as date) as last_date,
+            cast(null as {{ strategy_float_type() }}) as equity,
+            cast(null as {{ strategy_float_type() }}) as gross_equity,
+            cast(null as {{ strategy_float_type() }}) as benchmark_equity
+    {%- endif %}
+
+),
+
+stored_portfolios as (
+
+    select * from stored_last_rows
+    where symbol = '__PORTFOLIO__'
+
+),
+
+-- Every symbol group: rows after stored_through are written, continuing from its stored equities.
+-- A portfolio that is recomputed ranks its members' positions from its first day, so its members
+-- are computed from their first day (computed_after NULL) even where only new rows are written.
+symbol_groups as (
+
+    select
+        strategy_param_sets.strategy_id,
+        strategy_param_sets.param_set_id,
+        symbols.symbol,
+        stored_member.last_date as stored_through,
+        stored_member.equity as stored_equity,
+        stored_member.gross_equity as stored_gross_equity,
+        stored_member.benchmark_equity as stored_benchmark_equity,
+        case when stored_portfolio.last_date is not null then stored_member.last_date end as computed_after
+    from strategy_param_sets
+    cross join (select distinct symbol from prices) as symbols
+    left join stored_last_rows as stored_member
+        on
+            strategy_param_sets.strategy_id = stored_member.strategy_id
+            and strategy_param_sets.param_set_id = stored_member.param_set_id
+            and symbols.symbol = stored_member.symbol
+    left join stored_portfolios as stored_portfolio
+        on
+            strategy_param_sets.strategy_id = stored_portfolio.strategy_id
+            and strategy_param_sets.param_set_id = stored_portfolio.param_set_id
+
+),
+
+-- The earliest day each symbol is computed from, so that a daily run reads only new prices.
+symbol_scopes as (
+
+    select
+        symbol,
+        min(computed_after) as computed_after,
+        max(case when computed_after is null then 1 else 0 end) as from_first_day
+    from symbol_groups
+    group by 1
+
+),
+
+scoped_prices as (
+
+    select prices.*
+    from prices
+    inner join symbol_scopes
+        on prices.symbol = symbol_scopes.symbol
+    where symbol_scopes.from_first_day = 1 or prices.trade_date > symbol_scopes.computed_after
+
+),
+
+-- the trades with a day after the group's computed_after (on a daily run: open, closed or opened since)
+scoped_trades as (
+
+    select trades.*
+    from trades
+    inner join symbol_groups
+        on
+            trades.strategy_id = symbol_groups.strategy_id
+            and trades.param_set_id = symbol_groups.param_set_id
+            and trades.symbol = symbol_groups.symbol
+    where symbol_groups.computed_after is null or trades.marked_date > symbol_groups.computed_after
+
+),
+
 -- one leg per (trade, day held): entry day close/open, exit day open/previous close, else close/close
 trade_days as (
 
     select
-        trades.strategy_id,
-        trades.param_set_id,
-        trades.symbol,
-        prices.trade_date,
-        trades.entry_date,
+        scoped_trades.strategy_id,
+        scoped_trades.param_set_id,
+        scoped_trades.symbol,
+        scoped_prices.trade_date,
+        scoped_trades.entry_date,
         case
-            when prices.trade_date = trades.entry_date then prices.close / prices.open
-            when prices.trade_date = trades.exit_date then prices.open / prices.previous_close
-            else prices.close / prices.previous_close
+            when scoped_prices.trade_date = scoped_trades.entry_date then scoped_prices.close / scoped_prices.open
+            when scoped_prices.trade_date = scoped_trades.exit_date then scoped_prices.open / scoped_prices.previous_close
+            else scoped_prices.close / scoped_prices.previous_close
         end as gross_factor,
         case
-            when prices.trade_date = trades.entry_date then (1.0 - trades.entry_cost_rate)
-            when prices.trade_date = trades.exit_date then (1.0 - trades.exit_cost_rate)
+            when scoped_prices.trade_date = scoped_trades.entry_date then (1.0 - scoped_trades.entry_cost_rate)
+            when scoped_prices.trade_date = scoped_trades.exit_date then (1.0 - scoped_trades.exit_cost_rate)
             else 1.0
         end as cost_factor,
-        case when prices.trade_date = trades.exit_date then 0 else 1 end as held_at_close,
-        (case when prices.trade_date = trades.entry_date then 1 else 0 end)
-        + (case when prices.trade_date = trades.exit_date then 1 else 0 end) as fills
-    from trades
-    inner join prices
+        case when scoped_prices.trade_date = scoped_trades.exit_date then 0 else 1 end as held_at_close,
+        (case when scoped_prices.trade_date = scoped_trades.entry_date then 1 else 0 end)
+        + (case when scoped_prices.trade_date = scoped_trades.exit_date then 1 else 0 end) as fills
+    from scoped_trades
+    inner join scoped_prices
         on
-            trades.symbol = prices.symbol
-            and trades.entry_date <= prices.trade_date
-            and trades.marked_date >= prices.trade_date
+            scoped_trades.symbol = scoped_prices.symbol
+            and scoped_trades.entry_date <= scoped_prices.trade_date
+            and scoped_trades.marked_date >= scoped_prices.trade_date
 
 ),
 
@@ -79,25 +203,32 @@ symbol_position_days as (
 symbol_days as (
 
     select
-        strategy_param_sets.strategy_id,
-        strategy_param_sets.param_set_id,
-        prices.symbol,
-        prices.trade_date,
+        symbol_groups.strategy_id,
+        symbol_groups.param_set_id,
+        scoped_prices.symbol,
+        scoped_prices.trade_date,
+        symbol_groups.stored_through,
+        symbol_groups.stored_equity,
+        symbol_groups.stored_gross_equity,
+        symbol_groups.stored_benchmark_equity,
         symbol_position_days.entry_date,
         symbol_position_days.symbol is not null as is_active,
         coalesce(symbol_position_days.gross_return, 0.0) as gross_return,
         coalesce(symbol_position_days.net_return, 0.0) as net_return,
         coalesce(symbol_position_days.held_at_close, 0) as exposure,
         coalesce(symbol_position_days.fills, 0) as turnover,
-        coalesce(prices.close / prices.previous_close - 1.0, 0.0) as benchmark_return
-    from strategy_param_sets
-    cross join prices
+        coalesce(scoped_prices.close / scoped_prices.previous_close - 1.0, 0.0) as benchmark_return
+    from symbol_groups
+    inner join scoped_prices
+        on
+            symbol_groups.symbol = scoped_prices.symbol
+            and (symbol_groups.computed_after is null or symbol_groups.computed_after < scoped_prices.trade_date)
     left join symbol_position_days
         on
-            strategy_param_sets.strategy_id = symbol_position_days.strategy_id
-            and strategy_param_sets.param_set_id = symbol_position_days.param_set_id
-            and prices.symbol = symbol_position_days.symbol
-            and prices.trade_date = symbol_position_days.trade_date
+            symbol_groups.strategy_id = symbol_position_days.strategy_id
+            and symbol_groups.param_set_id = symbol_position_days.param_set_id
+            and scoped_prices.symbol = symbol_position_days.symbol
+            and scoped_prices.trade_date = symbol_position_days.trade_date
 
 ),
 
@@ -139,12 +270,40 @@ portfolio_active as (
 
 ),
 
+portfolio_groups as (
+
+    select
+        strategy_param_sets.strategy_id,
+        strategy_param_sets.param_set_id,
+        stored_portfolio.last_date as stored_through,
+        stored_portfolio.equity as stored_equity,
+        stored_portfolio.gross_equity as stored_gross_equity,
+        stored_portfolio.benchmark_equity as stored_benchmark_equity
+    from strategy_param_sets
+    left join stored_portfolios as stored_portfolio
+        on
+            strategy_param_sets.strategy_id = stored_portfolio.strategy_id
+            and strategy_param_sets.param_set_id = stored_portfolio.param_set_id
+
+),
+
+portfolio_scope as (
+
+    select
+        min(stored_through) as stored_through,
+        max(case when stored_through is null then 1 else 0 end) as from_first_day
+    from portfolio_groups
+
+),
+
 universe_days as (
 
     select
-        trade_date,
-        avg(close / previous_close - 1.0) as benchmark_return
+        prices.trade_date,
+        avg(prices.close / prices.previous_close - 1.0) as benchmark_return
     from prices
+    cross join portfolio_scope
+    where portfolio_scope.from_first_day = 1 or prices.trade_date > portfolio_scope.stored_through
     group by 1
 
 ),
@@ -152,22 +311,27 @@ universe_days as (
 portfolio_days as (
 
     select
-        strategy_param_sets.strategy_id,
-        strategy_param_sets.param_set_id,
+        portfolio_groups.strategy_id,
+        portfolio_groups.param_set_id,
         '__PORTFOLIO__' as symbol,
         universe_days.trade_date,
+        portfolio_groups.stored_through,
+        portfolio_groups.stored_equity,
+        portfolio_groups.stored_gross_equity,
+        portfolio_groups.stored_benchmark_equity,
         coalesce(portfolio_active.positions, 0) as positions,
         coalesce(portfolio_active.gross_return, 0.0) as gross_return,
         coalesce(portfolio_active.net_return, 0.0) as net_return,
         coalesce(portfolio_active.exposure, 0) as exposure,
         coalesce(portfolio_active.turnover, 0.0) as turnover,
         coalesce(universe_days.benchmark_return, 0.0) as benchmark_return
-    from strategy_param_sets
-    cross join universe_days
+    from portfolio_groups
+    inner join universe_days
+        on portfolio_groups.stored_through is null or portfolio_groups.stored_through < universe_days.trade_date
     left join portfolio_active
         on
-            strategy_param_sets.strategy_id = portfolio_active.strategy_id
-            and strategy_param_sets.param_set_id = portfolio_active.param_set_id
+            portfolio_groups.strategy_id = portfolio_active.strategy_id
+            and portfolio_groups.param_set_id = portfolio_active.param_set_id
             and universe_days.trade_date = portfolio_active.trade_date
 
 ),
@@ -179,6 +343,10 @@ all_days as (
         param_set_id,
         symbol,
         trade_date,
+        stored_through,
+        stored_equity,
+        stored_gross_equity,
+        stored_benchmark_equity,
         case when is_active then 1 else 0 end as positions,
         gross_return,
         net_return,
@@ -192,6 +360,10 @@ all_days as (
         param_set_id,
         symbol,
         trade_date,
+        stored_through,
+        stored_equity,
+        stored_gross_equity,
+        stored_benchmark_equity,
         positions,
         gross_return,
         net_return,
@@ -199,6 +371,44 @@ all_days as (
         turnover,
         benchmark_return
     from portfolio_days
+
+),
+
+-- Equities compound the days after stored_through onto the stored equities of that day (1 for a
+-- group computed from its first day).
+compounded as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        trade_date,
+        stored_through,
+        positions,
+        cast(exposure as {{ dbt.type_float() }}) as exposure,
+        turnover,
+        gross_return,
+        net_return,
+        coalesce(stored_equity, 1.0) * exp(sum(
+            case when stored_through is null or trade_date > stored_through then ln(1.0 + net_return) else 0.0 end
+        ) over (
+            partition by strategy_id, param_set_id, symbol order by trade_date
+            rows between unbounded preceding and current row
+        )) as equity,
+        coalesce(stored_gross_equity, 1.0) * exp(sum(
+            case when stored_through is null or trade_date > stored_through then ln(1.0 + gross_return) else 0.0 end
+        ) over (
+            partition by strategy_id, param_set_id, symbol order by trade_date
+            rows between unbounded preceding and current row
+        )) as gross_equity,
+        benchmark_return,
+        coalesce(stored_benchmark_equity, 1.0) * exp(sum(
+            case when stored_through is null or trade_date > stored_through then ln(1.0 + benchmark_return) else 0.0 end
+        ) over (
+            partition by strategy_id, param_set_id, symbol order by trade_date
+            rows between unbounded preceding and current row
+        )) as benchmark_equity
+    from all_days
 
 ),
 
@@ -210,25 +420,17 @@ final as (
         symbol,
         trade_date,
         positions,
-        cast(exposure as {{ dbt.type_float() }}) as exposure,
+        exposure,
         turnover,
         gross_return,
         net_return,
-        exp(sum(ln(1.0 + net_return)) over (
-            partition by strategy_id, param_set_id, symbol order by trade_date
-            rows between unbounded preceding and current row
-        )) as equity,
-        exp(sum(ln(1.0 + gross_return)) over (
-            partition by strategy_id, param_set_id, symbol order by trade_date
-            rows between unbounded preceding and current row
-        )) as gross_equity,
+        equity,
+        gross_equity,
         benchmark_return,
-        exp(sum(ln(1.0 + benchmark_return)) over (
-            partition by strategy_id, param_set_id, symbol order by trade_date
-            rows between unbounded preceding and current row
-        )) as benchmark_equity,
+        benchmark_equity,
         {{ dbt.current_timestamp() }} as computed_at
-    from all_days
+    from compounded
+    where stored_through is null or trade_date > stored_through
 
 )
 

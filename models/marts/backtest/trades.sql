@@ -3,13 +3,58 @@
 -- entries repeated while already long are ignored; a trade without a filled exit stays open and is
 -- marked to the symbol's last close. Costs are charged multiplicatively per side.
 -- BigQuery: partitioned by month of entry_date (never NULL), clustered by symbol and strategy.
-{{ config(**daily_table_config(date_column='entry_date', cluster_by=['symbol', 'strategy_id', 'param_set_id'])) }}
+-- Incremental (trades.yml): the pre_hook deletes the groups whose positions were rewritten on or
+-- before their last marked day (replayed) or vanished; the select re-reads, per group, only the
+-- signals after its last closed trade's exit signal: the open trade and the trades entered since.
+{{
+    config(
+        pre_hook="{{ delete_replayed_groups(ref('positions'), ['strategy_id', 'param_set_id', 'symbol'], ['strategy_id', 'param_set_id', 'symbol'], date_column='marked_date') }}",
+        **daily_table_config(
+            date_column='entry_date',
+            cluster_by=['symbol', 'strategy_id', 'param_set_id'],
+            unique_key=['strategy_id', 'param_set_id', 'symbol', 'entry_date']
+        )
+    )
+}}
 
 with
 
+-- The last exit signal of each stored group's closed trades (one all-NULL row on a first build):
+-- a closed trade never changes unless its group is replayed.
+stored_closed_through as (
+
+    {%- if is_incremental() %}
+        select
+            strategy_id,
+            param_set_id,
+            symbol,
+            max(exit_signal_date) as exit_signal_date
+        from {{ this }}
+        where not is_open
+        group by 1, 2, 3
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as strategy_id,
+            cast(null as {{ dbt.type_string() }}) as param_set_id,
+            cast(null as {{ dbt.type_string() }}) as symbol,
+            cast(null as date) as exit_signal_date
+    {%- endif %}
+
+),
+
+-- a trade after the last closed one pairs only signals after that trade's exit signal
 signals as (
 
-    select * from {{ ref('signals') }}
+    select all_signals.*
+    from {{ ref('signals') }} as all_signals
+    left join stored_closed_through
+        on
+            all_signals.strategy_id = stored_closed_through.strategy_id
+            and all_signals.param_set_id = stored_closed_through.param_set_id
+            and all_signals.symbol = stored_closed_through.symbol
+    where
+        stored_closed_through.exit_signal_date is null
+        or all_signals.signal_date > stored_closed_through.exit_signal_date
 
 ),
 
@@ -192,7 +237,8 @@ final as (
 
     select
         *,
-        gross_return - net_return as cost_return
+        gross_return - net_return as cost_return,
+        {{ dbt.current_timestamp() }} as computed_at
     from priced
 
 )
