@@ -67,7 +67,8 @@ def warehouses(tmp_path_factory) -> dict[str, Path]:
         shutil.copy(costed, zero)
         patch.setenv("SE_DUCKDB_PATH", str(zero))
         outcome = run_dbt(
-            ["run", "--select", "int_backtest_cost_rates+"],
+            # trades and equity_curve are incremental: a new cost model needs a full refresh
+            ["run", "--select", "int_backtest_cost_rates+", "--full-refresh"],
             target_path=str(root / "target_zero"),
             vars={"cost_model": "zero"},
         )
