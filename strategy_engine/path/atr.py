@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+
+from strategy_engine.kernels import kernel
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,8 @@ class AtrState:
     last_close: float
 
 
-@njit(cache=True)
-def atr_kernel(high, low, close, period, rows_seen, true_range_sum, atr, last_close):  # pragma: no cover - compiled
+@kernel()
+def atr_kernel(high, low, close, period, rows_seen, true_range_sum, atr, last_close):
     """ATR per row plus the continued state (rows_seen, true_range_sum, atr, last_close)."""
     n = high.shape[0]
     out = np.full(n, np.nan)

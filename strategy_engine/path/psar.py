@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numba import njit
+
+from strategy_engine.kernels import kernel
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,10 @@ class PsarState:
     last_low: float
 
 
-@njit(cache=True)
+@kernel()
 def _psar_kernel(
     high, low, acceleration, maximum, has_state, is_long_in, sar_in, ep_in, af_in, prev_high_in, prev_low_in
-):  # pragma: no cover - compiled
+):
     n = high.shape[0]
     out = np.full(n, np.nan)
     out_long = np.zeros(n, dtype=np.int8)

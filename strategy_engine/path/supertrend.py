@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
+from strategy_engine.kernels import kernel
 from strategy_engine.path.atr import AtrState, atr_kernel, initial_atr_state
 
 
@@ -29,10 +29,10 @@ class SupertrendState:
     direction: int  # 0 before the first ATR, else 1 or -1
 
 
-@njit(cache=True)
+@kernel()
 def _bands_kernel(
     high, low, close, atr, multiplier, final_upper, final_lower, direction, last_close
-):  # pragma: no cover - compiled
+):
     n = high.shape[0]
     line = np.full(n, np.nan)
     trend = np.zeros(n, dtype=np.int8)
