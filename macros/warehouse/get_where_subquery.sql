@@ -16,21 +16,36 @@
     2. On BigQuery, a model built with require_partition_filter rejects a full-table query, so
        every_partition() on its partition column joins the `where` (the test still reads all of it).
 
+    tested_rows(relation, tested, where) is the same for a test that is not the current node
+    (left_out_row_checks runs other tests' checks in one query).
+
     Overrides dbt's default and bigquery dispatch: dbt searches the root project first for the dbt
     namespace. Reference: https://docs.getdbt.com/reference/resource-configs/where
 -#}
 {% macro default__get_where_subquery(relation) -%}
-    {{ return(tested_subquery(relation, test_where_clause())) }}
+    {{ return(tested_rows(relation, _tested_node(), config.get('where', '') or '')) }}
 {%- endmacro %}
 
 {% macro bigquery__get_where_subquery(relation) -%}
-    {%- set where = test_where_clause() -%}
-    {%- set tested = _tested_node() -%}
+    {{ return(tested_rows(relation, _tested_node(), config.get('where', '') or '')) }}
+{%- endmacro %}
+
+{% macro tested_rows(relation, tested, where) -%}
+    {%- set where = test_where_clause(tested, where) -%}
+    {%- set where = adapter.dispatch('partition_guarded_where', 'strategy_engine')(tested, where) -%}
+    {{ return(tested_subquery(relation, where)) }}
+{%- endmacro %}
+
+{% macro default__partition_guarded_where(tested, where) -%}
+    {{ return(where) }}
+{%- endmacro %}
+
+{% macro bigquery__partition_guarded_where(tested, where) -%}
     {%- if tested is not none and tested.config.require_partition_filter and tested.config.partition_by -%}
         {%- set partition_filter = every_partition(tested.config.partition_by.field) -%}
-        {%- set where = partition_filter ~ (' and (' ~ where ~ ')' if where else '') -%}
+        {{ return(partition_filter ~ (' and (' ~ where ~ ')' if where else '')) }}
     {%- endif -%}
-    {{ return(tested_subquery(relation, where)) }}
+    {{ return(where) }}
 {%- endmacro %}
 
 {% macro tested_subquery(relation, where) -%}
@@ -50,12 +65,10 @@
     {{ return(none) }}
 {%- endmacro %}
 
-{% macro test_where_clause() -%}
-    {%- set where = config.get('where', '') or '' -%}
+{% macro test_where_clause(tested, where) -%}
     {%- if '__rows_of_this_run__' not in where -%}
         {{ return(where) }}
     {%- endif -%}
-    {%- set tested = _tested_node() -%}
     {%- set stamp = none -%}
     {%- if tested is not none and tested.config.meta.get('run_stamp_column') -%}
         {%- set stamp = tested.config.meta.get('run_stamp_column') -%}

@@ -143,6 +143,46 @@ def testbuild_steps_cover_every_node_of_a_full_build_once(runner_env: Path) -> N
     assert signals | rest == full
 
 
+LEFT_OUT_CHECKS = {"signals": "test.strategy_engine.assert_signal_path_rows_pass_left_out_checks",
+                   "backtest": "test.strategy_engine.assert_backtest_rows_pass_left_out_checks"}
+
+
+def _ancestors(manifest: dict, node: str) -> set[str]:
+    parents = {**manifest["nodes"], **manifest["sources"]}
+    seen: set[str] = set()
+    stack = list(parents[node].get("depends_on", {}).get("nodes", []))
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(parents.get(current, {}).get("depends_on", {}).get("nodes", []))
+    return seen
+
+
+def test_daily_steps_leave_out_only_unit_tests_and_the_checks_they_run_in_one_query(runner_env: Path) -> None:
+    """A daily run builds every node of a full build, runs every data test or its check in one
+    query after the nodes it checks, and leaves out only the unit tests."""
+    job = DbtJob("local")
+    executable = ("model.", "seed.", "snapshot.", "test.", "unit_test.")
+    full = {node for node in job.selected(["--select", "*"]) if node.startswith(executable)}
+    manifest = json.loads((job.target_dir / "manifest.json").read_text())
+    steps = {name: {node for node in job.selected(args[1:]) if node.startswith(executable)}
+             for name, args in build_steps(RunOptions(day=date(2022, 2, 1), target="local"))}
+    assert steps["signals"].isdisjoint(steps["backtest"])
+    left_out = full - steps["signals"] - steps["backtest"]
+    assert {node for node in full if node.startswith("unit_test.")} <= left_out
+    for node in left_out - {n for n in full if n.startswith("unit_test.")}:
+        test = manifest["nodes"][node]
+        assert test.get("test_metadata", {}).get("name") in {"not_null", "unique", "unique_combination"}, node
+        assert test["config"]["severity"].lower() == "error", node
+    built = steps["signals"] | steps["backtest"]
+    assert {node for node in full if not node.startswith(("test.", "unit_test."))} <= built
+    for name, check in LEFT_OUT_CHECKS.items():
+        assert check in steps[name]
+        built = {node for node in steps[name] if node.startswith(("model.", "seed."))}
+        assert built <= _ancestors(manifest, check), f"{name}: built after its check"
+
+
 def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_rows(runner_env: Path) -> None:
     _load_small_sample(runner_env)
     assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 0
@@ -164,6 +204,26 @@ def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_ro
     with duckdb.connect(str(runner_env / "warehouse.duckdb"), read_only=True) as con:
         modes = [row[0] for row in con.execute("select parse_mode from ops.runs order by started_at").fetchall()]
     assert modes == ["full", "unchanged"]
+
+    # The daily run checks the not_null tests it left out in one query, on the rows it wrote: a
+    # null stamped two hours ago is not looked at, the same null stamped now fails the run.
+    warehouse = str(runner_env / "warehouse.duckdb")
+    corrupt = ("update intermediate.int_strategy_candidates set param_set_id = null, computed_at = {stamp} "
+               "where trade_date = date '2022-01-27'")
+    with duckdb.connect(warehouse) as con:
+        con.execute("create table main.kept_candidates as select * from intermediate.int_strategy_candidates "
+                    "where trade_date = date '2022-01-27'")
+        con.execute(corrupt.format(stamp="now() - interval 2 hour"))
+    assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 0
+    with duckdb.connect(warehouse) as con:
+        con.execute(corrupt.format(stamp="now()"))
+    assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 1
+    with duckdb.connect(warehouse) as con:
+        failures, = con.execute("select failures from ops.runs order by started_at desc limit 1").fetchone()
+        con.execute("delete from intermediate.int_strategy_candidates where trade_date = date '2022-01-27'")
+        con.execute("insert into intermediate.int_strategy_candidates select * from main.kept_candidates")
+    assert [f["node"] for f in json.loads(failures)] == [
+        "test.strategy_engine.assert_signal_path_rows_pass_left_out_checks"]
 
     # Generic tests check the rows the invocation wrote: an invalid row stamped two hours ago is
     # not looked at, the same row stamped now fails.
