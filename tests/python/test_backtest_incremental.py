@@ -1,8 +1,10 @@
-"""Issue 13: `trades` and `equity_curve` incremental runs equal a full refresh, late data included.
+"""Issue 13: the incremental backtest (trades, equity_curve, int_performance_years) and the marts
+read from it (performance, walk_forward) equal a full refresh, late data included.
 
-A warehouse with four sample symbols is built in full to day D, then one session at a time to
-D+k with incremental runs; trades and equity_curve then equal a full refresh to D+k (same keys,
-floats within 1e-9 relative: the equities continue from the stored ones). Then a corporate action
+A warehouse with four sample symbols, cut after the first session of its last year, is built in
+full to day D, then one session at a time to D+k with incremental runs, across a year end; the
+tables then equal a full refresh to D+k (same keys, integers exact, floats within 1e-9 relative:
+the equities and the performance windows continue from the stored state). Then a corporate action
 arrives late for one symbol, an old day's prices are corrected for another and a strategy is
 disabled: the next incremental run recomputes exactly the groups of those symbols and every
 portfolio, and again equals a full refresh. The run stamps (computed_at) prove what was rewritten.
@@ -31,7 +33,12 @@ PORTFOLIO = "__PORTFOLIO__"
 TABLES = {
     "trades": ("strategy_data.trades", ["strategy_id", "param_set_id", "symbol", "entry_date"]),
     "equity_curve": ("strategy_data.equity_curve", ["strategy_id", "param_set_id", "symbol", "trade_date"]),
+    "int_performance_years": ("intermediate.int_performance_years",
+                              ["strategy_id", "param_set_id", "symbol", "calendar_year"]),
+    "performance": ("strategy_data.performance", ["strategy_id", "param_set_id", "symbol", "window"]),
+    "walk_forward": ("strategy_data.walk_forward", ["strategy_id", "symbol", "oos_window"]),
 }
+STAMPED = ("trades", "equity_curve", "int_performance_years")  # the incremental ones, with computed_at
 STRATEGIES = {"strategies": yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())["vars"]["strategies"]}
 DISABLED_STRATEGY = "bollinger_reversion"
@@ -43,8 +50,8 @@ DISABLED = {"strategies": [
 
 def build(target: Path, full_refresh: bool = False, dbt_vars: dict | None = None) -> None:
     options = ["--full-refresh"] if full_refresh else []
-    outcome = run_dbt(["run", "--select", "+equity_curve", *options, "--vars", json.dumps(dbt_vars or STRATEGIES)],
-                      target_path=str(target))
+    outcome = run_dbt(["run", "--select", "+performance", "+walk_forward", *options,
+                       "--vars", json.dumps(dbt_vars or STRATEGIES)], target_path=str(target))
     assert outcome.success, outcome.error or outcome.failures
 
 
@@ -105,6 +112,10 @@ def scenario(tmp_path_factory) -> Scenario:
             con.execute(f"delete from trading_data.market_data where symbol not in ({symbols})")
             sessions = [d for (d,) in con.execute(
                 "select distinct trade_date from trading_data.market_data order by trade_date").fetchall()]
+            # end on the first session of the last year, so that the daily runs cross a year end
+            last = next(d for d in sessions if d.year == sessions[-1].year)
+            con.execute("delete from trading_data.market_data where trade_date > ?", [last])
+            sessions = sessions[:sessions.index(last) + 1]
             later = con.execute("select * from trading_data.market_data where trade_date > ?",
                                 [sessions[-DAILY_STEPS - 1]]).df()
             con.execute("delete from trading_data.market_data where trade_date > ?", [sessions[-DAILY_STEPS - 1]])
@@ -158,6 +169,14 @@ def test_daily_incremental_runs_equal_a_full_refresh(scenario):
     assert_tables_equal(scenario.daily_steps[-1][1], scenario.daily_refreshed)
     assert scenario.daily_refreshed["trades"]["is_open"].any()
     assert (scenario.daily_refreshed["equity_curve"]["symbol"] == PORTFOLIO).any()
+    years = scenario.daily_refreshed["int_performance_years"]
+    assert years["year_max_underwater_days"].gt(0).any() and years["full_max_underwater_days"].gt(0).any()
+
+
+def test_daily_runs_cross_a_year_end(scenario):
+    (first_before, _), (_, last_after) = scenario.daily_steps[0], scenario.daily_steps[-1]
+    old_years = first_before["int_performance_years"]["calendar_year"].max()
+    assert last_after["int_performance_years"]["calendar_year"].max() == old_years + 1
 
 
 def test_daily_runs_write_only_the_new_day(scenario):
@@ -177,6 +196,19 @@ def test_daily_runs_write_only_the_new_day(scenario):
         reopened = trades[trades["is_open_before"]]
         assert len(reopened) > 0 and (reopened["computed_at_after"] > reopened["computed_at_before"]).all()
         assert (reopened["marked_date_after"] > reopened["marked_date_before"]).all()
+        # Years: only each group's last year row is rewritten (or a new year row opened).
+        years = _merged(before["int_performance_years"], after["int_performance_years"],
+                        TABLES["int_performance_years"][1])
+        assert len(years) == len(before["int_performance_years"])
+        last_year = years.groupby(["strategy_id", "param_set_id", "symbol"])["calendar_year"].transform("max")
+        older = years[years["calendar_year"] < last_year]
+        assert len(older) > 0 and (older["computed_at_before"] == older["computed_at_after"]).all()
+        # what was written is the groups' last stored year rows or new year rows
+        year_keys = TABLES["int_performance_years"][1]
+        stamp = before["int_performance_years"]["computed_at"].max()
+        written = after["int_performance_years"][after["int_performance_years"]["computed_at"] > stamp]
+        rewritten = written.merge(older[year_keys], on=year_keys)
+        assert len(written) > 0 and len(rewritten) == 0
 
 
 def test_late_corporate_action_and_corrected_price_equal_a_full_refresh(scenario):
@@ -191,7 +223,8 @@ def test_a_disabled_strategy_leaves_the_backtest(scenario):
 
 def test_late_data_rewrites_only_the_affected_groups_and_the_portfolios(scenario):
     before, after = scenario.daily_steps[-1][1], scenario.late
-    for name, (_, keys) in TABLES.items():
+    for name in STAMPED:
+        keys = TABLES[name][1]
         merged = _merged(before[name], after[name], keys)
         untouched = merged[~merged["symbol"].isin(scenario.late_symbols | {PORTFOLIO})]
         if name == "trades":  # an open trade is re-marked by every run

@@ -86,6 +86,9 @@ in_sample as (
 
 ),
 
+-- Sharpe ratios equal to 10 decimals tie (broken by param_set_id): parameter sets with the same
+-- trades have the same returns, and their sums differ only in the last bits with the order in
+-- which the warehouse adds them (a full build against an incremental one)
 ranked as (
 
     select
@@ -93,7 +96,7 @@ ranked as (
         count(*) over (partition by oos_year, strategy_id, symbol) as num_param_sets,
         row_number() over (
             partition by oos_year, strategy_id, symbol
-            order by coalesce(in_sample_sharpe_ratio, -1e9) desc, param_set_id
+            order by round(coalesce(in_sample_sharpe_ratio, -1e9), 10) desc, param_set_id
         ) as in_sample_rank
     from in_sample
 
@@ -114,7 +117,7 @@ out_of_sample as (
         benchmark_total_return,
         row_number() over (
             partition by strategy_id, symbol, {{ adapter.quote('window') }}
-            order by coalesce(sharpe_ratio, -1e9) desc, param_set_id
+            order by round(coalesce(sharpe_ratio, -1e9), 10) desc, param_set_id
         ) as oos_rank
     from performance
 
