@@ -4,11 +4,11 @@
 
     1. The placeholder __rows_of_this_run__ in a test's `where` becomes a filter on the tested
        model's run stamp: rows written by this dbt invocation, e.g.
-           computed_at >= timestamp(run_started_at) - 1 hour
+           computed_at >= timestamp(run_started_at) - 5 minutes
        The stamp column is the model's meta `run_stamp_column`, else its documented `computed_at`,
        else `generated_at`; a model without one is tested in full (the placeholder becomes true, or no filter at all).
        A build from empty stamps every row, so full builds and `make test` still test everything;
-       a daily run tests only the rows it wrote. The hour of margin absorbs clock skew between
+       a daily run tests only the rows it wrote. The five minutes of margin absorb clock skew between
        the runner and the warehouse (BigQuery stamps rows with its own clock); the previous daily
        run's rows are a day older. Use it only on row-local tests (not_null, accepted_values,
        relationships from the child, ranges): a test over a whole group (uniqueness across the
