@@ -86,14 +86,8 @@ def _failures(outcome: DbtOutcome) -> list[dict]:
 
 
 def _row_counts(target: str) -> dict[str, int]:
-    reader = MartReader(target)
-    counts = {}
-    for schema, table in COUNTED_MARTS:
-        try:
-            counts[f"{schema}.{table}"] = reader.row_count(schema, table)
-        except MissingMart:
-            continue
-    return counts
+    counts = MartReader(target).row_counts(COUNTED_MARTS)
+    return {f"{schema}.{table}": count for (schema, table), count in counts.items()}
 
 
 def _digest_line(row: dict) -> str:

@@ -104,6 +104,33 @@ class MartReader:
             raise MissingMart(schema, table) from error
         return int(table_info.num_rows or 0)
 
+    def row_counts(self, tables: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Rows of each existing table of `tables` (missing ones are left out). DuckDB: one
+        connection and one query for all of them (a connection per table cost about 0.15 s each)."""
+        if self.dialect != "duckdb":
+            counts = {}
+            for schema, table in tables:
+                try:
+                    counts[(schema, table)] = self.row_count(schema, table)
+                except MissingMart:
+                    continue
+            return counts
+        import duckdb
+
+        path = duckdb_path()
+        if not path.exists():
+            return {}
+        with duckdb.connect(str(path), read_only=True) as con:
+            stored = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+            present = [pair for pair in tables if pair in stored]
+            if not present:
+                return {}
+            counted = " union all ".join(
+                f"select {i} as position, count(*) as row_count from {self._relation(*pair)}"
+                for i, pair in enumerate(present))
+            rows = dict(con.execute(counted).fetchall())
+        return {pair: int(rows[i]) for i, pair in enumerate(present)}
+
     def query(self, sql_template: str, params: dict[str, Any] | None = None, **tables: tuple[str, str]) -> Rows:
         """Run a fixed query; `tables` maps {name} placeholders to (schema, table) checked to exist."""
         relations = {}
