@@ -280,22 +280,15 @@ merged as (
         {%- for column in return_power_sum_columns() %}
             coalesce(stored.{{ column }}, 0) + new_year_sums.{{ column }} as {{ column }},
         {%- endfor %}
-        case
-            when stored.year_max_drawdown < new_year_sums.year_max_drawdown then stored.year_max_drawdown
-            else new_year_sums.year_max_drawdown
-        end as year_max_drawdown,
-        case
-            when stored.year_max_underwater_days > new_year_sums.year_max_underwater_days then stored.year_max_underwater_days
-            else new_year_sums.year_max_underwater_days
-        end as year_max_underwater_days,
-        case
-            when stored.full_max_drawdown < new_year_sums.full_max_drawdown then stored.full_max_drawdown
-            else new_year_sums.full_max_drawdown
-        end as full_max_drawdown,
-        case
-            when stored.full_max_underwater_days > new_year_sums.full_max_underwater_days then stored.full_max_underwater_days
-            else new_year_sums.full_max_underwater_days
-        end as full_max_underwater_days,
+        -- the extremes so far: the stored year's (none in a new year) against the new days'
+        {%- for column, extreme in [
+            ('year_max_drawdown', 'least'), ('year_max_underwater_days', 'greatest'),
+            ('full_max_drawdown', 'least'), ('full_max_underwater_days', 'greatest'),
+        ] %}
+            {{ extreme }}(
+                coalesce(stored.{{ column }}, new_year_sums.{{ column }}), new_year_sums.{{ column }}
+            ) as {{ column }},
+        {%- endfor %}
         new_year_sums.full_days_at_end,
         -- the full window's log growth at the year end: the stored one plus the new days' so far
         coalesce(group_state.full_log_growth_at_end, 0.0) + sum(new_year_sums.sum_log_growth) over (
