@@ -32,6 +32,7 @@ SIGNAL_PATH = ["+signals", "+daily_signal_digest", "strategy_param_sets"]
 # query (tests/dbt/assert_*_rows_pass_left_out_checks.sql): one query per column made the data tests
 # most of a small daily run. --full-refresh and plain `dbt build` run every test on its own.
 DAILY_SKIPPED_RESOURCES = ["--exclude-resource-type", "unit_test"]
+SIGNAL_STEP_THREADS = ["--threads", "1"]
 DAILY_LEFT_OUT = [f"test_name:{name},config.severity:ERROR" for name in ("not_null", "unique", "unique_combination")]
 
 
@@ -67,7 +68,9 @@ def build_steps(options: RunOptions) -> list[tuple[str, list[str]]]:
         ]
     daily = [*args, *DAILY_SKIPPED_RESOURCES]
     return [
-        ("signals", [*daily, "--select", *SIGNAL_PATH, "--exclude", *DAILY_LEFT_OUT,
+        # One dbt thread: the signal path is nearly a chain, and its Python models (path_indicators,
+        # positions) ran up to 3x slower when a second thread held Python's lock meanwhile.
+        ("signals", [*daily, *SIGNAL_STEP_THREADS, "--select", *SIGNAL_PATH, "--exclude", *DAILY_LEFT_OUT,
                      "--indirect-selection", "cautious"]),
         # cautious, not buildable: with buildable, excluding a model's not_null tests marks the model
         # as excluded too, and a singular test reading it and a signal-path model was dropped.
