@@ -9,7 +9,8 @@
 -- Incremental (docs/SIGNALS.md): the pre_hook deletes the groups whose indicators were rewritten
 -- on or before their last stored day (late corporate action, corrected price); those and groups
 -- not stored yet are computed from their first row, the others only for days after their last
--- stored day, reading the last `history_rows` stored days for crossings and rolling windows.
+-- stored day, reading the last `history_rows` stored days for crossings and rolling windows; of
+-- indicators and path_indicators only the days from the earliest of those (symbol_read_from).
 {{
     config(
         pre_hook=[
@@ -33,6 +34,19 @@
         {%- do path_columns.append(column) %}
     {%- endfor %}
 {%- endfor %}
+{#- Stored rows a continued group re-reads: the previous row for crossings; when the set computes
+    a rolling statistic here (strategy_rolling_stat: a window frame, 'preceding'), a whole window
+    (conservatively the longest period parameter of the set). #}
+{%- set history_rows_by_set = [] %}
+{%- for param_set in param_sets %}
+    {%- set columns = strategy_indicator_columns(param_set.strategy_type, param_set.params) %}
+    {%- set periods = [1] %}
+    {%- for name in ['fast', 'slow', 'period'] if param_set.params.get(name) is number %}
+        {%- do periods.append(param_set.params[name]) %}
+    {%- endfor %}
+    {%- set compared_sql = [columns.indicator_value, columns.entry_reference_value, columns.exit_reference_value, columns.filter_value] | join(' ') %}
+    {%- do history_rows_by_set.append((periods | max) if 'preceding' in compared_sql else 1) %}
+{%- endfor %}
 
 with
 
@@ -48,22 +62,7 @@ path_indicators as (
 
 ),
 
-indicators as (
-
-    select
-        indicator_bars.*,
-        indicator_bars.computed_at as indicators_computed_at
-        {%- for column in path_columns %},
-        path_indicators.{{ column }}
-        {%- endfor %}
-    from indicator_bars
-    left join path_indicators
-        on
-            indicator_bars.symbol = path_indicators.symbol
-            and indicator_bars.trade_date = path_indicators.trade_date
-
-),
-{%- if is_incremental() %}
+{%- if is_incremental() and param_sets %}
 
 -- Per stored group: its last day and bar_index (groups deleted by the pre_hook are absent).
 stored_groups as (
@@ -78,20 +77,7 @@ stored_groups as (
     group by strategy_id, param_set_id, symbol
 
 ),
-{%- endif %}
-{% for param_set in param_sets %}
-{%- set columns = strategy_indicator_columns(param_set.strategy_type, param_set.params) %}
-{%- set rules = strategy_rules(param_set.strategy_type) %}
-{#- Stored rows a continued group re-reads: the previous row for crossings; when the set computes
-    a rolling statistic here (strategy_rolling_stat: a window frame, 'preceding'), a whole window
-    (conservatively the longest period parameter of the set). #}
-{%- set periods = [1] %}
-{%- for name in ['fast', 'slow', 'period'] if param_set.params.get(name) is number %}
-    {%- do periods.append(param_set.params[name]) %}
-{%- endfor %}
-{%- set compared_sql = [columns.indicator_value, columns.entry_reference_value, columns.exit_reference_value, columns.filter_value] | join(' ') %}
-{%- set history_rows = (periods | max) if 'preceding' in compared_sql else 1 %}
-{%- if is_incremental() %}
+{%- for param_set in param_sets %}
 
 history_start_{{ loop.index }} as (
 
@@ -106,14 +92,86 @@ history_start_{{ loop.index }} as (
             stored.strategy_id = stored_rows.strategy_id
             and stored.param_set_id = stored_rows.param_set_id
             and stored.symbol = stored_rows.symbol
-            and stored_rows.bar_index > stored.last_bar_index - {{ history_rows }}
+            and stored_rows.bar_index > stored.last_bar_index - {{ history_rows_by_set[loop.index0] }}
     where
         stored.strategy_id = '{{ param_set.strategy_id }}'
         and stored.param_set_id = '{{ param_set.param_set_id }}'
     group by stored.symbol, stored.last_date
 
 ),
+{%- endfor %}
+
+-- The first day any set re-reads, for the symbols whose groups are all stored: only those days of
+-- indicators and path_indicators are read. A symbol with a group not stored (new, replayed) is read in full.
+symbol_read_from as (
+
+    select
+        symbol,
+        min(first_history_date) as first_read_date
+    from (
+        {%- for param_set in param_sets %}
+        select
+            symbol,
+            first_history_date
+        from history_start_{{ loop.index }}
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ) as history_starts
+    group by symbol
+    having count(*) = {{ param_sets | length }}
+
+),
+
+read_bars as (
+
+    select indicator_bars.*
+    from indicator_bars
+    left join symbol_read_from on indicator_bars.symbol = symbol_read_from.symbol
+    where symbol_read_from.symbol is null or indicator_bars.trade_date >= symbol_read_from.first_read_date
+
+),
+
+read_path_indicators as (
+
+    select path_indicators.*
+    from path_indicators
+    left join symbol_read_from on path_indicators.symbol = symbol_read_from.symbol
+    where symbol_read_from.symbol is null or path_indicators.trade_date >= symbol_read_from.first_read_date
+
+),
+{%- else %}
+
+read_bars as (
+
+    select * from indicator_bars
+
+),
+
+read_path_indicators as (
+
+    select * from path_indicators
+
+),
 {%- endif %}
+
+indicators as (
+
+    select
+        indicator_bars.*,
+        indicator_bars.computed_at as indicators_computed_at
+        {%- for column in path_columns %},
+        path_indicators.{{ column }}
+        {%- endfor %}
+    from read_bars as indicator_bars
+    left join read_path_indicators as path_indicators
+        on
+            indicator_bars.symbol = path_indicators.symbol
+            and indicator_bars.trade_date = path_indicators.trade_date
+
+),
+{% for param_set in param_sets %}
+{%- set columns = strategy_indicator_columns(param_set.strategy_type, param_set.params) %}
+{%- set rules = strategy_rules(param_set.strategy_type) %}
 
 -- The rows this set computes: every row of new or replayed groups, the re-read history and the
 -- new days of continued groups.
