@@ -35,22 +35,7 @@ equity_curve as (
 stored_last_years as (
 
     {%- if is_incremental() %}
-        select stored.*
-        from {{ this }} as stored
-        inner join (
-            select
-                strategy_id,
-                param_set_id,
-                symbol,
-                max(calendar_year) as calendar_year
-            from {{ this }}
-            group by 1, 2, 3
-        ) as last_years
-            on
-                stored.strategy_id = last_years.strategy_id
-                and stored.param_set_id = last_years.param_set_id
-                and stored.symbol = last_years.symbol
-                and stored.calendar_year = last_years.calendar_year
+        {{ last_stored_rows(this, ['strategy_id', 'param_set_id', 'symbol'], 'calendar_year') }}
     {%- else %}
         select
             cast(null as {{ dbt.type_string() }}) as strategy_id,

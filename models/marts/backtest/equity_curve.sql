@@ -52,21 +52,9 @@ stored_last_rows as (
             stored.equity,
             stored.gross_equity,
             stored.benchmark_equity
-        from {{ this }} as stored
-        inner join (
-            select
-                strategy_id,
-                param_set_id,
-                symbol,
-                max(trade_date) as last_date
-            from {{ this }}
-            group by 1, 2, 3
-        ) as last_days
-            on
-                stored.strategy_id = last_days.strategy_id
-                and stored.param_set_id = last_days.param_set_id
-                and stored.symbol = last_days.symbol
-                and stored.trade_date = last_days.last_date
+        from (
+            {{ last_stored_rows(this, ['strategy_id', 'param_set_id', 'symbol'], 'trade_date') }}
+        ) as stored
     {%- else %}
         select
             cast(null as {{ dbt.type_string() }}) as strategy_id,
