@@ -8,8 +8,8 @@
     with the test's own `where` (so __rows_of_this_run__ keeps it to the rows this run wrote;
     macros/warehouse/get_where_subquery.sql). Each test stays declared once, on its column in the
     model's YAML; a full build selects every test itself and this query then checks nothing.
-    Returns one row per failing check: tested node, check, columns and the failing row count
-    (null rows; or key values occurring more than once, as dbt's unique test counts them).
+    Each check runs the test's own SQL and counts its rows, the count dbt would fail the test with.
+    Returns one row per failing check: tested node, check, columns and that count.
     Only tests of severity error are included (a warning must not fail the build).
 -#}
 {% macro left_out_row_checks() -%}
@@ -36,29 +36,19 @@
                     database=tested.database, schema=tested.schema,
                     identifier=tested.identifier if tested.resource_type == 'source' else tested.alias) -%}
                 {%- set rows = tested_rows(relation, tested, test.config.where or '') -%}
-                {%- set kwargs = test.test_metadata.kwargs -%}
+                {#- The test's own SQL (dbt's not_null and unique, this project's unique_combination)
+                    on the same rows; its row count is the test's failure count. -#}
                 {%- if test.test_metadata.name == 'unique_combination' -%}
-                    {%- set columns = quoted_columns(kwargs.columns) -%}
-                    {%- set failing -%}
-                        select count(*) from (
-                            select {{ columns }} from {{ rows }} group by {{ columns }} having count(*) > 1
-                        ) duplicated_keys
-                    {%- endset -%}
+                    {%- set columns = quoted_columns(test.test_metadata.kwargs.columns) -%}
+                    {%- set test_sql = test_unique_combination(rows, test.test_metadata.kwargs.columns) -%}
                 {%- elif test.test_metadata.name == 'unique' -%}
                     {%- set columns = test.column_name -%}
-                    {%- set failing -%}
-                        select count(*) from (
-                            select {{ columns }} from {{ rows }}
-                            where {{ columns }} is not null
-                            group by {{ columns }} having count(*) > 1
-                        ) duplicated_keys
-                    {%- endset -%}
+                    {%- set test_sql = adapter.dispatch('test_unique', 'dbt')(rows, columns) -%}
                 {%- else -%}
                     {%- set columns = test.column_name -%}
-                    {%- set failing -%}
-                        select count(*) from {{ rows }} where {{ columns }} is null
-                    {%- endset -%}
+                    {%- set test_sql = adapter.dispatch('test_not_null', 'dbt')(rows, columns) -%}
                 {%- endif -%}
+                {%- set failing = 'select count(*) from (' ~ test_sql ~ ') as test_rows' -%}
                 {%- do checks.append({
                     'tested_node': tested_id, 'check': test.test_metadata.name,
                     'columns': columns, 'failing': failing}) -%}
