@@ -172,9 +172,10 @@ def _read_json(path: Path) -> dict:
 def run_dbt_step(args: list[str], env: dict[str, str], target_path: Path, timeout: float, label: str) -> Step:
     """`dbt <args>` as a child process; node timings from run_results.json (from its console
     lines when it was stopped before writing them)."""
+    # No --target: env SE_TARGET picks it, as for a user's plain `dbt build` (and the same
+    # partial-parse key as the daily job, which starts from this build's parse).
     command = [executable("dbt"), *args, "--project-dir", str(PROJECT_DIR),
-               "--profiles-dir", str(PROJECT_DIR / "profiles"), "--target", "local",
-               "--target-path", str(target_path)]
+               "--profiles-dir", str(PROJECT_DIR / "profiles"), "--target-path", str(target_path)]
     results_file = target_path / "run_results.json"
     results_file.unlink(missing_ok=True)
     measured = run_measured(command, env, PROJECT_DIR, timeout, label)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from strategy_engine import __version__
+from strategy_engine.paths import default_target
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
@@ -110,7 +111,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _add_target_argument(command: argparse.ArgumentParser, help_text: str) -> None:
-    command.add_argument("--target", default=os.environ.get("SE_TARGET", "local"),
+    command.add_argument("--target", default=default_target(),
                          choices=["local", "ci", "dev", "prod"], help=help_text)
 
 
@@ -135,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="input format (default: detect from the first line)",
     )
     load.add_argument(
-        "--target", default=os.environ.get("SE_TARGET", "local"), choices=["local", "ci", "dev", "prod", "bq_emulator"],
+        "--target", default=default_target(), choices=["local", "ci", "dev", "prod", "bq_emulator"],
         help="local/ci: the DuckDB file (SE_DUCKDB_PATH); dev/prod: BigQuery load jobs and a MERGE into "
         "trading_data (docs/BIGQUERY.md); bq_emulator: the same into the local crucible emulator "
         "(SE_BQ_EMULATOR_PORT) (default: env SE_TARGET or local)",

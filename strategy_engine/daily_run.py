@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -38,10 +37,6 @@ DAILY_LEFT_OUT = [f"test_name:{name},config.severity:ERROR" for name in ("not_nu
 
 def exchange_today() -> date:
     return datetime.now(EXCHANGE_TZ).date()
-
-
-def default_target() -> str:
-    return os.environ.get("SE_TARGET", "local")
 
 
 @dataclass

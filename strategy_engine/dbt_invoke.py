@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from strategy_engine.paths import PROFILES_DIR, PROJECT_DIR
+from strategy_engine.paths import PROFILES_DIR, PROJECT_DIR, default_target
 
 # dbt events that say how `parse` used target/partial_parse.msgpack.
 _PARSE_EVENTS = {
@@ -83,11 +83,32 @@ def run_dbt(args: list[str], target: str | None = None, target_path: str | None 
     return _invoke(dbtRunner(), cli_args, target_dir)
 
 
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def _default_target_path() -> Path:
+    return Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target"))
+
+
 def job_target_path(target: str) -> Path:
     """One stable target path per dbt target, so dbt's partial_parse.msgpack survives between the
     daily runs (a fresh path, or another target in the same path, means a full parse)."""
-    base = Path(os.environ.get("DBT_TARGET_PATH", PROJECT_DIR / "target"))
-    return base / f"job-{target}"
+    return _default_target_path() / f"job-{target}"
+
+
+def seed_partial_parse(job_dir: Path) -> bool:
+    """Give a job target path that has never been parsed the partial-parse file a plain `dbt build`
+    or `dbt parse` left in the default target path, so the first daily run after a manual build
+    does not parse the whole project again. Safe with any copy: dbt compares the file's state key
+    (dbt version, profile and target, vars, project files) and parses in full when it differs.
+    Returns whether a file was copied."""
+    source = _default_target_path() / PARTIAL_PARSE_FILE
+    destination = job_dir / PARTIAL_PARSE_FILE
+    if destination.exists() or not source.is_file():
+        return False
+    job_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, destination)
+    return True
 
 
 @dataclass
@@ -107,6 +128,11 @@ class DbtJob:
     def __post_init__(self) -> None:
         self.target_dir = job_target_path(self.target)
 
+    def _args(self) -> list[str]:
+        # `--target` is part of dbt's partial-parse key as typed: the default target goes without
+        # it, as in a plain `dbt build`, so the job can start from that build's parse.
+        return _base_args(None if self.target == default_target() else self.target, self.target_dir)
+
     def parse(self) -> DbtOutcome:
         from dbt.cli.main import dbtRunner
 
@@ -118,9 +144,10 @@ class DbtJob:
                 modes.append(mode)
 
         started = time.perf_counter()
+        seed_partial_parse(self.target_dir)
         try:
             runner = dbtRunner(callbacks=[note_parse_event])
-            result = runner.invoke(["parse", *_base_args(self.target, self.target_dir)])
+            result = runner.invoke(["parse", *self._args()])
         finally:
             _release_duckdb()
         self.parse_seconds = time.perf_counter() - started
@@ -139,7 +166,7 @@ class DbtJob:
             parsed = self.parse()
             if not parsed.success:
                 return parsed
-        return _invoke(dbtRunner(manifest=self._manifest), [*args, *_base_args(self.target, self.target_dir)],
+        return _invoke(dbtRunner(manifest=self._manifest), [*args, *self._args()],
                        self.target_dir)
 
     def selected(self, args: list[str]) -> list[str]:
@@ -150,6 +177,6 @@ class DbtJob:
             return []
         result = dbtRunner(manifest=self._manifest).invoke(
             ["--quiet", "ls", "--output", "json", "--output-keys", "unique_id", *args,
-             *_base_args(self.target, self.target_dir)])
+             *self._args()])
         _release_duckdb()
         return [json.loads(line)["unique_id"] for line in (result.result or [])]

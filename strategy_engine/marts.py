@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from strategy_engine.paths import duckdb_path
+from strategy_engine.paths import default_target, duckdb_path
 
 DUCKDB_TARGETS = {"local", "ci"}
 MARTS_SCHEMA = "strategy_data"
@@ -41,7 +41,7 @@ class MartReader:
     """Parameterized reads; `{p:name}` in query text becomes the dialect's named parameter."""
 
     def __init__(self, target: str | None = None) -> None:
-        self.target = target or os.environ.get("SE_TARGET", "local")
+        self.target = target or default_target()
         self.dialect = "duckdb" if self.target in DUCKDB_TARGETS else "bigquery"
 
     # -- dialect plumbing -------------------------------------------------------------------

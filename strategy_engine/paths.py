@@ -11,6 +11,11 @@ SAMPLE_DIR = PROJECT_DIR / "data" / "sample"
 SAMPLE_MARKET_DATA = SAMPLE_DIR / "nifty50_2017_2022.zip"
 
 
+def default_target() -> str:
+    """The dbt target the profile picks when none is given (env SE_TARGET, else local)."""
+    return os.environ.get("SE_TARGET", "local")
+
+
 def duckdb_path() -> Path:
     """The local warehouse file, as the dbt profile resolves it (env SE_DUCKDB_PATH)."""
     raw = os.environ.get("SE_DUCKDB_PATH", "warehouse/strategy_engine.duckdb")

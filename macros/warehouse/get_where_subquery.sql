@@ -4,13 +4,13 @@
 
     1. The placeholder __rows_of_this_run__ in a test's `where` becomes a filter on the tested
        model's run stamp: rows written by this dbt invocation, e.g.
-           computed_at >= timestamp(run_started_at) - 5 minutes
+           computed_at >= run_stamp()
        The stamp column is the model's meta `run_stamp_column`, else its documented `computed_at`,
        else `generated_at`; a model without one is tested in full (the placeholder becomes true, or no filter at all).
        A build from empty stamps every row, so full builds and `make test` still test everything;
-       a daily run tests only the rows it wrote. The five minutes of margin absorb clock skew between
-       the runner and the warehouse (BigQuery stamps rows with its own clock); the previous daily
-       run's rows are a day older. Use it only on row-local tests (not_null, accepted_values,
+       a daily run tests only the rows it wrote. Models stamp rows with run_stamp() (dbt's
+       run_started_at, not the warehouse clock), so the filter is exact: no clock-skew margin, and a
+       run that follows another within minutes does not test the earlier run's rows again. Use it only on row-local tests (not_null, accepted_values,
        relationships from the child, ranges): a test over a whole group (uniqueness across the
        table, alternation, counts adding up) stays unscoped or has its own bound.
     2. On BigQuery, a model built with require_partition_filter rejects a full-table query, so
@@ -80,6 +80,6 @@
     {%- if stamp is none and where | trim == '__rows_of_this_run__' -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set rows_of_this_run = 'true' if stamp is none else stamp ~ ' >= ' ~ run_stamp_lower_bound() -%}
+    {%- set rows_of_this_run = 'true' if stamp is none else stamp ~ ' >= ' ~ run_stamp() -%}
     {{ return(where | replace('__rows_of_this_run__', '(' ~ rows_of_this_run ~ ')')) }}
 {%- endmacro %}

@@ -330,7 +330,7 @@ final as (
 
     select
         *,
-        {{ dbt.current_timestamp() }} as computed_at
+        {{ run_stamp() }} as computed_at
     from new_rows
 
 )

@@ -11,7 +11,7 @@ import pytest
 
 from strategy_engine import cli
 from strategy_engine.daily_run import SIGNAL_STEP_THREADS, RunOptions, build_steps
-from strategy_engine.dbt_invoke import DbtJob, job_target_path
+from strategy_engine.dbt_invoke import DbtJob, job_target_path, run_dbt
 
 SESSIONS = ["2022-01-27", "2022-01-28", "2022-01-31", "2022-02-01"]
 SYMBOLS = ["INFY", "TCS", "RELIANCE"]
@@ -129,6 +129,17 @@ def _execute_started_at(result: dict) -> datetime:
     return datetime.fromisoformat(execute["started_at"].replace("Z", "+00:00")).replace(tzinfo=None)
 
 
+def test_first_job_starts_from_the_parse_of_a_plain_dbt_command(runner_env: Path) -> None:
+    """A daily job after a user's `dbt build` (or parse) reuses that parse instead of a full one."""
+    assert run_dbt(["parse"]).success  # no --target: the profile's default, as a user types it
+    job = DbtJob("local")
+    assert not (job.target_dir / "partial_parse.msgpack").exists()
+    assert job.parse().success
+    assert job.parse_mode == "unchanged"
+    other = DbtJob("ci")  # another target: the copied file's key differs, dbt parses in full
+    assert other.parse().success and other.parse_mode == "full"
+
+
 def testbuild_steps_cover_every_node_of_a_full_build_once(runner_env: Path) -> None:
     job = DbtJob("local")
     executable = ("model.", "seed.", "snapshot.", "test.", "unit_test.")
@@ -213,17 +224,19 @@ def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_ro
     assert modes == ["full", "unchanged"]
 
     # The daily run checks the not_null tests it left out in one query, on the rows it wrote: a
-    # null stamped two hours ago is not looked at, the same null stamped now fails the run.
+    # null stamped a moment before the run started is not looked at (no clock-skew margin: a run
+    # minutes after a full build tests only its own rows), the same null with a stamp of the coming
+    # run (no earlier than its run_started_at: an hour ahead stands in for it) fails the run.
     warehouse = str(runner_env / "warehouse.duckdb")
     corrupt = ("update intermediate.int_strategy_candidates set param_set_id = null, computed_at = {stamp} "
                "where trade_date = date '2022-01-27'")
     with duckdb.connect(warehouse) as con:
         con.execute("create table main.kept_candidates as select * from intermediate.int_strategy_candidates "
                     "where trade_date = date '2022-01-27'")
-        con.execute(corrupt.format(stamp="now() - interval 2 hour"))
+        con.execute(corrupt.format(stamp="now()"))
     assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 0
     with duckdb.connect(warehouse) as con:
-        con.execute(corrupt.format(stamp="now()"))
+        con.execute(corrupt.format(stamp="now() + interval 1 hour"))
     assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 1
     with duckdb.connect(warehouse) as con:
         failures, = con.execute("select failures from ops.runs order by started_at desc limit 1").fetchone()
@@ -233,14 +246,14 @@ def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_ro
         "test.strategy_engine.assert_signal_path_rows_pass_left_out_checks"]
 
     # Generic tests check the rows the invocation wrote: an invalid row stamped two hours ago is
-    # not looked at, the same row stamped now fails.
+    # not looked at, the same row with a stamp of the coming invocation fails.
     with duckdb.connect(str(runner_env / "warehouse.duckdb")) as con:
         con.execute("update intermediate.int_strategy_candidates set strategy_type = 'not_a_type', "
                     "computed_at = now() - interval 2 hour where trade_date = date '2022-01-27'")
     job = DbtJob("local")
     assert job.invoke(["test", "--select", "int_strategy_candidates"]).success
     with duckdb.connect(str(runner_env / "warehouse.duckdb")) as con:
-        con.execute("update intermediate.int_strategy_candidates set computed_at = now() "
+        con.execute("update intermediate.int_strategy_candidates set computed_at = now() + interval 1 hour "
                     "where trade_date = date '2022-01-27'")
     failed = job.invoke(["test", "--select", "int_strategy_candidates"])
     assert not failed.success

@@ -324,7 +324,7 @@ final as (
         full_underwater_days_at_end,
         year_peak_at_end,
         year_underwater_days_at_end,
-        {{ dbt.current_timestamp() }} as computed_at
+        {{ run_stamp() }} as computed_at
     from merged
 
 )

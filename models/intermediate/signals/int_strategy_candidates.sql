@@ -245,7 +245,7 @@ candidates_{{ loop.index }} as (
         {{ rules.entry_strength }} as entry_strength,
         {{ rules.exit_strength }} as exit_strength,
         indicators_computed_at,
-        {{ dbt.current_timestamp() }} as computed_at
+        {{ run_stamp() }} as computed_at
     from lagged_{{ loop.index }}
     -- The re-read history rows are stored already; a continued group writes only its new days.
     where last_date is null or trade_date > last_date

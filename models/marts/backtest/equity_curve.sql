@@ -417,7 +417,7 @@ final as (
         gross_equity,
         benchmark_return,
         benchmark_equity,
-        {{ dbt.current_timestamp() }} as computed_at
+        {{ run_stamp() }} as computed_at
     from compounded
     where stored_through is null or trade_date > stored_through
 

@@ -238,7 +238,7 @@ final as (
     select
         *,
         gross_return - net_return as cost_return,
-        {{ dbt.current_timestamp() }} as computed_at
+        {{ run_stamp() }} as computed_at
     from priced
 
 )

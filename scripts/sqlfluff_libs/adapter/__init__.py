@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 DEFAULT_RESULTS = {
     "strategy_float_type": "double",
+    "run_stamp": "cast('2026-01-01 00:00:00.000000+00:00' as timestamptz)",
 }
 
 
