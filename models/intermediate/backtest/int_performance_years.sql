@@ -74,16 +74,7 @@ new_days as (
         equity_curve.net_return,
         equity_curve.benchmark_return,
         equity_curve.exposure,
-        equity_curve.turnover,
-        stored.calendar_year as stored_calendar_year,
-        stored.trading_days as stored_trading_days,
-        stored.sum_log_growth as stored_sum_log_growth,
-        stored.year_peak_at_end as stored_year_peak,
-        stored.year_underwater_days_at_end as stored_year_underwater_days,
-        stored.full_days_at_end as stored_full_days,
-        stored.full_log_growth_at_end as stored_full_log_growth,
-        stored.full_peak_at_end as stored_full_peak,
-        stored.full_underwater_days_at_end as stored_full_underwater_days
+        equity_curve.turnover
     from equity_curve
     left join stored_last_years as stored
         on
@@ -94,9 +85,6 @@ new_days as (
 
 ),
 
--- Seeds of both windows: the stored end state, for the year window only on the stored year's days
--- (a later year starts at equity 1); zero / none for a group computed from its first day.
--- A seeded "last day at the peak" is the day number where the stored underwater run began.
 daily_returns as (
 
     select
@@ -110,75 +98,192 @@ daily_returns as (
         benchmark_return,
         exposure,
         turnover,
-        ln(1.0 + net_return) as log_growth,
-        coalesce(stored_full_days, 0) as full_days_seed,
-        coalesce(stored_full_log_growth, 0.0) as full_log_growth_seed,
-        coalesce(stored_full_peak, 0.0) as full_peak_seed,
-        coalesce(stored_full_days - stored_full_underwater_days, 0) as full_last_peak_day_seed,
-        case when calendar_year = stored_calendar_year then stored_trading_days else 0 end as year_days_seed,
-        case when calendar_year = stored_calendar_year then stored_sum_log_growth else 0.0 end as year_log_growth_seed,
-        case when calendar_year = stored_calendar_year then stored_year_peak else 0.0 end as year_peak_seed,
-        case
-            when calendar_year = stored_calendar_year then stored_trading_days - stored_year_underwater_days else 0
-        end as year_last_peak_day_seed
+        ln(1.0 + net_return) as log_growth
     from new_days
 
 ),
 
--- equity starts at 1 at the start of each window: the full history and each calendar year
--- (windows partition by symbol first: its values differ early, so the sort of the partition keys
--- compares far fewer bytes than with strategy_id first; 35 s -> 21 s at 250 x 10 y under load)
-window_equity as (
+-- the new days' power sums of each year (no window: sums of disjoint days add)
+new_year_sums as (
 
     select
-        *,
-        full_log_growth_seed + sum(log_growth) over (
-            partition by symbol, strategy_id, param_set_id
-            order by trade_date
-            rows between unbounded preceding and current row
-        ) as full_log_growth,
-        full_days_seed + row_number() over (
-            partition by symbol, strategy_id, param_set_id
-            order by trade_date
-        ) as full_day_number,
-        year_log_growth_seed + sum(log_growth) over (
+        strategy_id,
+        param_set_id,
+        symbol,
+        calendar_year,
+        min(trade_date) as start_date,
+        max(trade_date) as end_date,
+        {{ return_power_sums() }}
+    from daily_returns
+    group by 1, 2, 3, 4
+
+),
+
+-- Both windows' equity paths follow from one path per calendar year: the full history's log growth
+-- on a day is its log growth before the year plus the year's own so far, its running peak the
+-- larger of the peak before the year and the year's running peak shifted by that offset. So every
+-- day-level window partitions by year and carries only the log growth (three sorts of the days
+-- instead of six, half of them of wider rows), and the full history's offsets are year-level
+-- windows over a few rows per group. Windows partition by symbol first: its values differ early,
+-- so the sort of the partition keys compares fewer bytes.
+-- Here: the new days' log growth and day number so far within their year.
+year_paths as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        calendar_year,
+        trade_date,
+        sum(log_growth) over (
             partition by symbol, strategy_id, param_set_id, calendar_year
             order by trade_date
             rows between unbounded preceding and current row
-        ) as year_log_growth,
-        year_days_seed + row_number() over (
+        ) as path_log_growth,
+        row_number() over (
             partition by symbol, strategy_id, param_set_id, calendar_year
             order by trade_date
-        ) as year_day_number
+        ) as path_day
     from daily_returns
 
 ),
 
-equities as (
+-- the running maximum of that log growth (exp is increasing: the running peak in log terms)
+year_path_peaks as (
 
     select
         *,
-        exp(full_log_growth) as full_equity,
-        exp(year_log_growth) as year_equity
-    from window_equity
-
-),
-
-running_peaks as (
-
-    select
-        *,
-        greatest(full_peak_seed, max(full_equity) over (
-            partition by symbol, strategy_id, param_set_id
-            order by trade_date
-            rows between unbounded preceding and current row
-        )) as full_running_peak,
-        greatest(year_peak_seed, max(year_equity) over (
+        max(path_log_growth) over (
             partition by symbol, strategy_id, param_set_id, calendar_year
             order by trade_date
             rows between unbounded preceding and current row
-        )) as year_running_peak
-    from equities
+        ) as path_peak_log_growth
+    from year_paths
+
+),
+
+-- each year's highest log growth of its new days
+year_path_extents as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        calendar_year,
+        max(path_peak_log_growth) as path_peak_log_growth
+    from year_path_peaks
+    group by 1, 2, 3, 4
+
+),
+
+-- Seeds of both windows: the stored end state, for the year window only on the stored year's days
+-- (a later year starts at equity 1); zero / none for a group computed from its first day.
+-- A seeded "last day at the peak" is the day number where the stored underwater run began.
+year_seeds as (
+
+    select
+        new_year_sums.strategy_id,
+        new_year_sums.param_set_id,
+        new_year_sums.symbol,
+        new_year_sums.calendar_year,
+        new_year_sums.trading_days,
+        new_year_sums.sum_log_growth,
+        year_path_extents.path_peak_log_growth,
+        coalesce(stored.full_days_at_end, 0) as full_days_seed,
+        coalesce(stored.full_log_growth_at_end, 0.0) as full_log_growth_seed,
+        coalesce(stored.full_peak_at_end, 0.0) as full_peak_seed,
+        coalesce(stored.full_days_at_end - stored.full_underwater_days_at_end, 0) as full_last_peak_day_seed,
+        case
+            when new_year_sums.calendar_year = stored.calendar_year then stored.trading_days else 0
+        end as year_days_seed,
+        case
+            when new_year_sums.calendar_year = stored.calendar_year then stored.sum_log_growth else 0.0
+        end as year_log_growth_seed,
+        case
+            when new_year_sums.calendar_year = stored.calendar_year then stored.year_peak_at_end else 0.0
+        end as year_peak_seed,
+        case
+            when new_year_sums.calendar_year = stored.calendar_year
+                then stored.trading_days - stored.year_underwater_days_at_end
+            else 0
+        end as year_last_peak_day_seed
+    from new_year_sums
+    inner join year_path_extents
+        on
+            new_year_sums.strategy_id = year_path_extents.strategy_id
+            and new_year_sums.param_set_id = year_path_extents.param_set_id
+            and new_year_sums.symbol = year_path_extents.symbol
+            and new_year_sums.calendar_year = year_path_extents.calendar_year
+    left join stored_last_years as stored
+        on
+            new_year_sums.strategy_id = stored.strategy_id
+            and new_year_sums.param_set_id = stored.param_set_id
+            and new_year_sums.symbol = stored.symbol
+
+),
+
+-- the full history's day count and log growth before each year: the seed plus the earlier new years
+year_offsets as (
+
+    select
+        *,
+        full_days_seed + cast(coalesce(sum(trading_days) over (
+            partition by strategy_id, param_set_id, symbol
+            order by calendar_year
+            rows between unbounded preceding and 1 preceding
+        ), 0) as {{ dbt.type_bigint() }}) as full_days_before,
+        full_log_growth_seed + coalesce(sum(sum_log_growth) over (
+            partition by strategy_id, param_set_id, symbol
+            order by calendar_year
+            rows between unbounded preceding and 1 preceding
+        ), 0.0) as full_log_growth_before
+    from year_seeds
+
+),
+
+-- the full history's peak equity before each year: the seed or an earlier new year's highest equity
+year_starts as (
+
+    select
+        *,
+        greatest(full_peak_seed, coalesce(max(exp(full_log_growth_before + path_peak_log_growth)) over (
+            partition by strategy_id, param_set_id, symbol
+            order by calendar_year
+            rows between unbounded preceding and 1 preceding
+        ), 0.0)) as full_peak_before
+    from year_offsets
+
+),
+
+-- both windows' day number, equity and running peak on each new day
+equities as (
+
+    select
+        year_path_peaks.strategy_id,
+        year_path_peaks.param_set_id,
+        year_path_peaks.symbol,
+        year_path_peaks.calendar_year,
+        year_path_peaks.trade_date,
+        year_starts.full_days_before + year_path_peaks.path_day as full_day_number,
+        exp(year_starts.full_log_growth_before + year_path_peaks.path_log_growth) as full_equity,
+        greatest(
+            year_starts.full_peak_before,
+            exp(year_starts.full_log_growth_before + year_path_peaks.path_peak_log_growth)
+        ) as full_running_peak,
+        year_starts.year_days_seed + year_path_peaks.path_day as year_day_number,
+        exp(year_starts.year_log_growth_seed + year_path_peaks.path_log_growth) as year_equity,
+        greatest(
+            year_starts.year_peak_seed,
+            exp(year_starts.year_log_growth_seed + year_path_peaks.path_peak_log_growth)
+        ) as year_running_peak,
+        year_starts.year_last_peak_day_seed
+    from year_path_peaks
+    inner join year_starts
+        on
+            year_path_peaks.strategy_id = year_starts.strategy_id
+            and year_path_peaks.param_set_id = year_starts.param_set_id
+            and year_path_peaks.symbol = year_starts.symbol
+            and year_path_peaks.calendar_year = year_starts.calendar_year
 
 ),
 
@@ -186,26 +291,34 @@ running_peaks as (
 drawdowns as (
 
     select
-        *,
+        strategy_id,
+        param_set_id,
+        symbol,
+        calendar_year,
+        trade_date,
+        full_day_number,
+        year_day_number,
+        year_last_peak_day_seed,
         full_equity / (case when full_running_peak > 1.0 then full_running_peak else 1.0 end) - 1.0 as full_drawdown,
         year_equity / (case when year_running_peak > 1.0 then year_running_peak else 1.0 end) - 1.0 as year_drawdown
-    from running_peaks
+    from equities
 
 ),
 
--- the number of the last day at the peak so far (the seed, or 0 when none yet); is_under_water
--- ignores the rounding of a flat equity
+-- the number of the last day at the peak so far within the year (0 when none yet); is_under_water
+-- ignores the rounding of a flat equity. The full window's last peak day before the year comes
+-- from the year rows (year_last_peaks): every day number of the year is larger than it.
 last_peak_days as (
 
     select
         *,
-        greatest(full_last_peak_day_seed, max(
+        max(
             case when {{ is_under_water('full_drawdown') }} then 0 else full_day_number end
         ) over (
-            partition by symbol, strategy_id, param_set_id
+            partition by symbol, strategy_id, param_set_id, calendar_year
             order by trade_date
             rows between unbounded preceding and current row
-        )) as full_last_peak_day,
+        ) as full_year_last_peak_day,
         greatest(year_last_peak_day_seed, max(
             case when {{ is_under_water('year_drawdown') }} then 0 else year_day_number end
         ) over (
@@ -217,40 +330,87 @@ last_peak_days as (
 
 ),
 
--- the days under water so far: day number minus that of the last day at the peak
-underwater_days as (
-
-    select
-        *,
-        full_day_number - full_last_peak_day as full_underwater_days,
-        year_day_number - year_last_peak_day as year_underwater_days
-    from last_peak_days
-
-),
-
--- the new days' part of each year row; day numbers, peaks and last peak days only grow, so their
--- maximum is the window state at the year's last new day
-new_year_sums as (
+-- the new days' drawdown extremes of each year. A day's full-window underwater run counts from
+-- the year's last peak day so far or, before the year's first one, from the last peak day before
+-- the year, known only in year_last_peaks: so this keeps the longest run of the first kind and the
+-- latest day of the second.
+new_year_paths as (
 
     select
         strategy_id,
         param_set_id,
         symbol,
         calendar_year,
-        min(trade_date) as start_date,
-        max(trade_date) as end_date,
-        {{ return_power_sums() }},
         min(year_drawdown) as year_max_drawdown,
-        max(year_underwater_days) as year_max_underwater_days,
+        max(year_day_number - year_last_peak_day) as year_max_underwater_days,
         min(full_drawdown) as full_max_drawdown,
-        max(full_underwater_days) as full_max_underwater_days,
+        max(
+            case when full_year_last_peak_day > 0 then full_day_number - full_year_last_peak_day end
+        ) as full_max_underwater_days_after_peak,
+        max(case when full_year_last_peak_day = 0 then full_day_number end) as full_last_day_before_peak,
+        max(full_year_last_peak_day) as full_year_last_peak_day,
         max(full_day_number) as full_days_at_end,
-        max(full_running_peak) as full_peak_at_end,
-        max(full_day_number) - max(full_last_peak_day) as full_underwater_days_at_end,
-        max(year_running_peak) as year_peak_at_end,
         max(year_day_number) - max(year_last_peak_day) as year_underwater_days_at_end
-    from underwater_days
+    from last_peak_days
     group by 1, 2, 3, 4
+
+),
+
+-- the full window's last day at the peak before each year: the seed or an earlier new year's last
+year_last_peaks as (
+
+    select
+        new_year_paths.*,
+        -- the running peaks at the year's last new day, from its highest log growth
+        greatest(
+            year_starts.full_peak_before,
+            exp(year_starts.full_log_growth_before + year_starts.path_peak_log_growth)
+        ) as full_peak_at_end,
+        greatest(
+            year_starts.year_peak_seed, exp(year_starts.year_log_growth_seed + year_starts.path_peak_log_growth)
+        ) as year_peak_at_end,
+        greatest(year_starts.full_last_peak_day_seed, coalesce(max(new_year_paths.full_year_last_peak_day) over (
+            partition by new_year_paths.strategy_id, new_year_paths.param_set_id, new_year_paths.symbol
+            order by new_year_paths.calendar_year
+            rows between unbounded preceding and 1 preceding
+        ), 0)) as full_last_peak_day_before
+    from new_year_paths
+    inner join year_starts
+        on
+            new_year_paths.strategy_id = year_starts.strategy_id
+            and new_year_paths.param_set_id = year_starts.param_set_id
+            and new_year_paths.symbol = year_starts.symbol
+            and new_year_paths.calendar_year = year_starts.calendar_year
+
+),
+
+-- the new days' part of each year row: their sums and the window state at the year's last new day
+new_year_rows as (
+
+    select
+        new_year_sums.*,
+        year_last_peaks.year_max_drawdown,
+        year_last_peaks.year_max_underwater_days,
+        year_last_peaks.full_max_drawdown,
+        greatest(
+            coalesce(year_last_peaks.full_max_underwater_days_after_peak, 0),
+            coalesce(year_last_peaks.full_last_day_before_peak - year_last_peaks.full_last_peak_day_before, 0)
+        ) as full_max_underwater_days,
+        year_last_peaks.full_days_at_end,
+        year_last_peaks.full_peak_at_end,
+        year_last_peaks.full_days_at_end - case
+            when year_last_peaks.full_year_last_peak_day > 0 then year_last_peaks.full_year_last_peak_day
+            else year_last_peaks.full_last_peak_day_before
+        end as full_underwater_days_at_end,
+        year_last_peaks.year_peak_at_end,
+        year_last_peaks.year_underwater_days_at_end
+    from new_year_sums
+    inner join year_last_peaks
+        on
+            new_year_sums.strategy_id = year_last_peaks.strategy_id
+            and new_year_sums.param_set_id = year_last_peaks.param_set_id
+            and new_year_sums.symbol = year_last_peaks.symbol
+            and new_year_sums.calendar_year = year_last_peaks.calendar_year
 
 ),
 
@@ -258,14 +418,14 @@ new_year_sums as (
 merged as (
 
     select
-        new_year_sums.strategy_id,
-        new_year_sums.param_set_id,
-        new_year_sums.symbol,
-        new_year_sums.calendar_year,
-        coalesce(stored.start_date, new_year_sums.start_date) as start_date,
-        new_year_sums.end_date,
+        new_year_rows.strategy_id,
+        new_year_rows.param_set_id,
+        new_year_rows.symbol,
+        new_year_rows.calendar_year,
+        coalesce(stored.start_date, new_year_rows.start_date) as start_date,
+        new_year_rows.end_date,
         {%- for column in return_power_sum_columns() %}
-            coalesce(stored.{{ column }}, 0) + new_year_sums.{{ column }} as {{ column }},
+            coalesce(stored.{{ column }}, 0) + new_year_rows.{{ column }} as {{ column }},
         {%- endfor %}
         -- the extremes so far: the stored year's (none in a new year) against the new days'
         {%- for column, extreme in [
@@ -273,32 +433,32 @@ merged as (
             ('full_max_drawdown', 'least'), ('full_max_underwater_days', 'greatest'),
         ] %}
             {{ extreme }}(
-                coalesce(stored.{{ column }}, new_year_sums.{{ column }}), new_year_sums.{{ column }}
+                coalesce(stored.{{ column }}, new_year_rows.{{ column }}), new_year_rows.{{ column }}
             ) as {{ column }},
         {%- endfor %}
-        new_year_sums.full_days_at_end,
+        new_year_rows.full_days_at_end,
         -- the full window's log growth at the year end: the stored one plus the new days' so far
-        coalesce(group_state.full_log_growth_at_end, 0.0) + sum(new_year_sums.sum_log_growth) over (
-            partition by new_year_sums.strategy_id, new_year_sums.param_set_id, new_year_sums.symbol
-            order by new_year_sums.calendar_year
+        coalesce(group_state.full_log_growth_at_end, 0.0) + sum(new_year_rows.sum_log_growth) over (
+            partition by new_year_rows.strategy_id, new_year_rows.param_set_id, new_year_rows.symbol
+            order by new_year_rows.calendar_year
             rows between unbounded preceding and current row
         ) as full_log_growth_at_end,
-        new_year_sums.full_peak_at_end,
-        new_year_sums.full_underwater_days_at_end,
-        new_year_sums.year_peak_at_end,
-        new_year_sums.year_underwater_days_at_end
-    from new_year_sums
+        new_year_rows.full_peak_at_end,
+        new_year_rows.full_underwater_days_at_end,
+        new_year_rows.year_peak_at_end,
+        new_year_rows.year_underwater_days_at_end
+    from new_year_rows
     left join stored_last_years as group_state
         on
-            new_year_sums.strategy_id = group_state.strategy_id
-            and new_year_sums.param_set_id = group_state.param_set_id
-            and new_year_sums.symbol = group_state.symbol
+            new_year_rows.strategy_id = group_state.strategy_id
+            and new_year_rows.param_set_id = group_state.param_set_id
+            and new_year_rows.symbol = group_state.symbol
     left join stored_last_years as stored
         on
-            new_year_sums.strategy_id = stored.strategy_id
-            and new_year_sums.param_set_id = stored.param_set_id
-            and new_year_sums.symbol = stored.symbol
-            and new_year_sums.calendar_year = stored.calendar_year
+            new_year_rows.strategy_id = stored.strategy_id
+            and new_year_rows.param_set_id = stored.param_set_id
+            and new_year_rows.symbol = stored.symbol
+            and new_year_rows.calendar_year = stored.calendar_year
 
 ),
 
