@@ -78,6 +78,8 @@ stored_portfolios as (
 -- Every symbol group: rows after stored_through are written, continuing from its stored equities.
 -- A portfolio that is recomputed ranks its members' positions from its first day, so its members
 -- are computed from their first day (computed_after NULL) even where only new rows are written.
+-- group_number and set_number are integer stand-ins for the text keys: the day-level joins, sorts
+-- and windows below use them (far cheaper than three strings), the text keys are joined back last.
 symbol_groups as (
 
     select
@@ -88,7 +90,11 @@ symbol_groups as (
         stored_member.equity as stored_equity,
         stored_member.gross_equity as stored_gross_equity,
         stored_member.benchmark_equity as stored_benchmark_equity,
-        case when stored_portfolio.last_date is not null then stored_member.last_date end as computed_after
+        case when stored_portfolio.last_date is not null then stored_member.last_date end as computed_after,
+        row_number() over (
+            order by symbols.symbol, strategy_param_sets.strategy_id, strategy_param_sets.param_set_id
+        ) as group_number,
+        dense_rank() over (order by strategy_param_sets.strategy_id, strategy_param_sets.param_set_id) as set_number
     from strategy_param_sets
     cross join (select distinct symbol from prices) as symbols
     left join stored_last_rows as stored_member
@@ -128,7 +134,9 @@ scoped_prices as (
 -- the trades with a day after the group's computed_after (on a daily run: open, closed or opened since)
 scoped_trades as (
 
-    select trades.*
+    select
+        trades.*,
+        symbol_groups.group_number
     from trades
     inner join symbol_groups
         on
@@ -143,9 +151,7 @@ scoped_trades as (
 trade_days as (
 
     select
-        scoped_trades.strategy_id,
-        scoped_trades.param_set_id,
-        scoped_trades.symbol,
+        scoped_trades.group_number,
         scoped_prices.trade_date,
         scoped_trades.entry_date,
         case
@@ -174,9 +180,7 @@ trade_days as (
 symbol_position_days as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        group_number,
         trade_date,
         min(entry_date) as entry_date,
         exp(sum(ln(gross_factor))) - 1.0 as gross_return,
@@ -184,23 +188,19 @@ symbol_position_days as (
         max(held_at_close) as held_at_close,
         sum(fills) as fills
     from trade_days
-    group by 1, 2, 3, 4
+    group by 1, 2
 
 ),
 
 symbol_days as (
 
     select
-        symbol_groups.strategy_id,
-        symbol_groups.param_set_id,
-        scoped_prices.symbol,
+        symbol_groups.group_number,
+        symbol_groups.set_number,
         scoped_prices.trade_date,
         symbol_groups.stored_through,
-        symbol_groups.stored_equity,
-        symbol_groups.stored_gross_equity,
-        symbol_groups.stored_benchmark_equity,
         symbol_position_days.entry_date,
-        symbol_position_days.symbol is not null as is_active,
+        symbol_position_days.group_number is not null as is_active,
         coalesce(symbol_position_days.gross_return, 0.0) as gross_return,
         coalesce(symbol_position_days.net_return, 0.0) as net_return,
         coalesce(symbol_position_days.held_at_close, 0) as exposure,
@@ -213,28 +213,25 @@ symbol_days as (
             and (symbol_groups.computed_after is null or symbol_groups.computed_after < scoped_prices.trade_date)
     left join symbol_position_days
         on
-            symbol_groups.strategy_id = symbol_position_days.strategy_id
-            and symbol_groups.param_set_id = symbol_position_days.param_set_id
-            and scoped_prices.symbol = symbol_position_days.symbol
+            symbol_groups.group_number = symbol_position_days.group_number
             and scoped_prices.trade_date = symbol_position_days.trade_date
 
 ),
 
--- portfolio slots go to the positions entered first (ties by symbol), at most max_positions
+-- portfolio slots go to the positions entered first (ties by symbol: within a parameter set,
+-- group_number follows the symbol), at most max_positions
 ranked_active as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        set_number,
         trade_date,
         gross_return,
         net_return,
         exposure,
         turnover,
         row_number() over (
-            partition by trade_date, strategy_id, param_set_id
-            order by entry_date, symbol
+            partition by trade_date, set_number
+            order by entry_date, group_number
         ) as slot
     from symbol_days
     where is_active
@@ -244,8 +241,7 @@ ranked_active as (
 portfolio_active as (
 
     select
-        strategy_id,
-        param_set_id,
+        set_number,
         trade_date,
         count(*) as positions,
         avg(gross_return) as gross_return,
@@ -254,7 +250,7 @@ portfolio_active as (
         sum(turnover) / count(*) as turnover
     from ranked_active
     where slot <= {{ var('max_positions', 10) }}
-    group by 1, 2, 3
+    group by 1, 2
 
 ),
 
@@ -266,7 +262,10 @@ portfolio_groups as (
         stored_portfolio.last_date as stored_through,
         stored_portfolio.equity as stored_equity,
         stored_portfolio.gross_equity as stored_gross_equity,
-        stored_portfolio.benchmark_equity as stored_benchmark_equity
+        stored_portfolio.benchmark_equity as stored_benchmark_equity,
+        dense_rank() over (order by strategy_param_sets.strategy_id, strategy_param_sets.param_set_id) as set_number,
+        -- negative: apart from every symbol group's number
+        -dense_rank() over (order by strategy_param_sets.strategy_id, strategy_param_sets.param_set_id) as group_number
     from strategy_param_sets
     left join stored_portfolios as stored_portfolio
         on
@@ -299,14 +298,9 @@ universe_days as (
 portfolio_days as (
 
     select
-        portfolio_groups.strategy_id,
-        portfolio_groups.param_set_id,
-        '__PORTFOLIO__' as symbol,
+        portfolio_groups.group_number,
         universe_days.trade_date,
         portfolio_groups.stored_through,
-        portfolio_groups.stored_equity,
-        portfolio_groups.stored_gross_equity,
-        portfolio_groups.stored_benchmark_equity,
         coalesce(portfolio_active.positions, 0) as positions,
         coalesce(portfolio_active.gross_return, 0.0) as gross_return,
         coalesce(portfolio_active.net_return, 0.0) as net_return,
@@ -318,23 +312,42 @@ portfolio_days as (
         on portfolio_groups.stored_through is null or portfolio_groups.stored_through < universe_days.trade_date
     left join portfolio_active
         on
-            portfolio_groups.strategy_id = portfolio_active.strategy_id
-            and portfolio_groups.param_set_id = portfolio_active.param_set_id
+            portfolio_groups.set_number = portfolio_active.set_number
             and universe_days.trade_date = portfolio_active.trade_date
+
+),
+
+-- the text keys and stored equities of every group, joined back after the window pass
+all_groups as (
+
+    select
+        group_number,
+        strategy_id,
+        param_set_id,
+        symbol,
+        stored_equity,
+        stored_gross_equity,
+        stored_benchmark_equity
+    from symbol_groups
+    union all
+    select
+        group_number,
+        strategy_id,
+        param_set_id,
+        '__PORTFOLIO__' as symbol,
+        stored_equity,
+        stored_gross_equity,
+        stored_benchmark_equity
+    from portfolio_groups
 
 ),
 
 all_days as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        group_number,
         trade_date,
         stored_through,
-        stored_equity,
-        stored_gross_equity,
-        stored_benchmark_equity,
         case when is_active then 1 else 0 end as positions,
         gross_return,
         net_return,
@@ -344,14 +357,9 @@ all_days as (
     from symbol_days
     union all
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        group_number,
         trade_date,
         stored_through,
-        stored_equity,
-        stored_gross_equity,
-        stored_benchmark_equity,
         positions,
         gross_return,
         net_return,
@@ -362,15 +370,12 @@ all_days as (
 
 ),
 
--- Equities compound the days after stored_through onto the stored equities of that day (1 for a
--- group computed from its first day).
--- Partitioned by symbol first: a much cheaper sort than strategy_id first, same values.
+-- The log growth of each group since stored_through (from its first day when NULL). The window
+-- pass carries only integer keys and numbers: its sort is the model's largest cost.
 compounded as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        group_number,
         trade_date,
         stored_through,
         positions,
@@ -378,48 +383,52 @@ compounded as (
         turnover,
         gross_return,
         net_return,
-        coalesce(stored_equity, 1.0) * exp(sum(
+        sum(
             case when stored_through is null or trade_date > stored_through then ln(1.0 + net_return) else 0.0 end
         ) over (
-            partition by symbol, strategy_id, param_set_id order by trade_date
+            partition by group_number order by trade_date
             rows between unbounded preceding and current row
-        )) as equity,
-        coalesce(stored_gross_equity, 1.0) * exp(sum(
+        ) as log_growth,
+        sum(
             case when stored_through is null or trade_date > stored_through then ln(1.0 + gross_return) else 0.0 end
         ) over (
-            partition by symbol, strategy_id, param_set_id order by trade_date
+            partition by group_number order by trade_date
             rows between unbounded preceding and current row
-        )) as gross_equity,
+        ) as gross_log_growth,
         benchmark_return,
-        coalesce(stored_benchmark_equity, 1.0) * exp(sum(
+        sum(
             case when stored_through is null or trade_date > stored_through then ln(1.0 + benchmark_return) else 0.0 end
         ) over (
-            partition by symbol, strategy_id, param_set_id order by trade_date
+            partition by group_number order by trade_date
             rows between unbounded preceding and current row
-        )) as benchmark_equity
+        ) as benchmark_log_growth
     from all_days
 
 ),
 
+-- Equities compound the days after stored_through onto the stored equities of that day (1 for a
+-- group computed from its first day).
 final as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
-        trade_date,
-        positions,
-        exposure,
-        turnover,
-        gross_return,
-        net_return,
-        equity,
-        gross_equity,
-        benchmark_return,
-        benchmark_equity,
+        all_groups.strategy_id,
+        all_groups.param_set_id,
+        all_groups.symbol,
+        compounded.trade_date,
+        compounded.positions,
+        compounded.exposure,
+        compounded.turnover,
+        compounded.gross_return,
+        compounded.net_return,
+        coalesce(all_groups.stored_equity, 1.0) * exp(compounded.log_growth) as equity,
+        coalesce(all_groups.stored_gross_equity, 1.0) * exp(compounded.gross_log_growth) as gross_equity,
+        compounded.benchmark_return,
+        coalesce(all_groups.stored_benchmark_equity, 1.0) * exp(compounded.benchmark_log_growth) as benchmark_equity,
         {{ run_stamp() }} as computed_at
     from compounded
-    where stored_through is null or trade_date > stored_through
+    inner join all_groups
+        on compounded.group_number = all_groups.group_number
+    where compounded.stored_through is null or compounded.trade_date > compounded.stored_through
 
 )
 
