@@ -1,6 +1,10 @@
 """NSE trading sessions: exchange-calendars' XBOM calendar plus the exchange's special sessions.
 
 NSE and BSE share holidays, so the maintained XBOM calendar is the source of regular sessions.
+Within the years of seeds/trading_calendar.csv (written from XBOM by
+scripts/generate_trading_calendar.py, and what the data-quality models read) the check reads that
+seed: it is the same list (tests/python/test_calendar.py) and spares the daily job importing
+exchange-calendars and pandas (about 0.6 s). Other days ask the library.
 It does not know the one-off sessions the exchanges announce by circular (Muhurat trading on
 Diwali, Budget days on a weekend, disaster-recovery live sessions); those are listed here, each
 with its reason, because end-of-day files exist for them and the daily job must not skip them.
@@ -8,11 +12,15 @@ with its reason, because end-of-day files exist for them and the daily job must 
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from strategy_engine.paths import PROJECT_DIR
+
 CALENDAR_NAME = "XBOM"
+SEEDED_CALENDAR = PROJECT_DIR / "seeds" / "trading_calendar.csv"
 
 SPECIAL_SESSIONS: dict[date, str] = {
     date(2015, 2, 28): "Union Budget on a Saturday",
@@ -40,17 +48,39 @@ class SessionCheck:
 
 
 @lru_cache(maxsize=1)
-def _calendar():  # noqa: ANN202 - exchange_calendars has no public type for this
+def xbom_calendar():  # noqa: ANN202 - exchange_calendars has no public type for this
     import exchange_calendars
 
     return exchange_calendars.get_calendar(CALENDAR_NAME)
+
+
+@lru_cache(maxsize=1)
+def seeded_sessions() -> frozenset[date]:
+    """The regular sessions of the trading_calendar seed (empty when the file is missing)."""
+    if not SEEDED_CALENDAR.is_file():
+        return frozenset()
+    with SEEDED_CALENDAR.open(newline="") as seed:
+        return frozenset(date.fromisoformat(row["trade_date"]) for row in csv.DictReader(seed)
+                         if row["exchange_calendar"] == CALENDAR_NAME)
+
+
+def _seeded_check(day: date) -> SessionCheck | None:
+    sessions = seeded_sessions()
+    if not sessions or not min(sessions) <= day <= max(sessions):
+        return None
+    if day in sessions:
+        return SessionCheck(day, True, "regular session")
+    return SessionCheck(day, False, "weekend" if day.weekday() >= 5 else "exchange holiday")
 
 
 def check_session(day: date) -> SessionCheck:
     """Whether `day` is an NSE trading session, and why (holiday name is not exposed, so a reason)."""
     if day in SPECIAL_SESSIONS:
         return SessionCheck(day, True, f"special session: {SPECIAL_SESSIONS[day]}")
-    calendar = _calendar()
+    seeded = _seeded_check(day)
+    if seeded:
+        return seeded
+    calendar = xbom_calendar()
     first, last = calendar.first_session.date(), calendar.last_session.date()
     if not first <= day <= last:
         weekday = day.weekday() < 5

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from strategy_engine.calendar import check_session, is_trading_session
+from strategy_engine.calendar import check_session, is_trading_session, seeded_sessions, xbom_calendar
 
 
 @pytest.mark.parametrize(
@@ -36,3 +36,18 @@ def test_special_sessions_are_sessions(day: date) -> None:
 def test_holiday_reason_is_named() -> None:
     assert check_session(date(2021, 11, 5)).reason == "exchange holiday"
     assert check_session(date(2021, 11, 6)).reason == "weekend"
+
+
+def test_seeded_calendar_is_the_library_calendar() -> None:
+    """The runner reads seeds/trading_calendar.csv where it covers the day: it must list exactly
+    XBOM's sessions (run scripts/generate_trading_calendar.py after upgrading exchange-calendars)."""
+    seeded = seeded_sessions()
+    library = xbom_calendar()
+    expected = {day.date() for day in library.sessions_in_range(min(seeded).isoformat(), max(seeded).isoformat())}
+    assert seeded == expected
+
+
+@pytest.mark.parametrize("day", [date(2012, 1, 26), date(2012, 1, 27), date(2012, 1, 28)])
+def test_days_before_the_seed_ask_the_library(day: date) -> None:
+    assert day < min(seeded_sessions())
+    assert check_session(day).is_session == xbom_calendar().is_session(day.isoformat())
