@@ -1,4 +1,14 @@
 -- Each symbol's own trading calendar with the prices the backtest fills and marks at.
+-- Incremental (int_backtest_prices.yml). A first run (or --full-refresh) computes every symbol from
+-- its first row. A daily run first deletes the symbols whose stored rows no longer match
+-- stg_market_data up to their last stored day (pre_hook delete_restated_symbols: late corporate
+-- action, corrected price, late or vanished day), then reads, per symbol, only the rows from its
+-- last stored day on: that day is written again (its next_trade_date and next_open are now known),
+-- the new days continue its previous_close and day_number. Restated and new symbols have no stored
+-- day and are computed from their first row, so the result equals a full refresh.
+{{ config(**daily_table_config(unique_key=['symbol', 'trade_date'])) }}
+{{ config(pre_hook="{{ delete_restated_symbols(ref('stg_market_data'), ['open', 'close']) }}") }}
+
 with
 
 market_data as (
@@ -7,6 +17,64 @@ market_data as (
 
 ),
 
+-- The last stored row of every symbol (one all-NULL row on a first build, matching nothing).
+stored_last_days as (
+
+    {%- if is_incremental() %}
+        select
+            stored.symbol,
+            stored.trade_date,
+            stored.previous_close,
+            stored.previous_trade_date,
+            stored.day_number
+        from (
+            {{ last_stored_rows(this, ['symbol'], 'trade_date') }}
+        ) as stored
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as symbol,
+            cast(null as date) as trade_date,
+            cast(null as {{ strategy_float_type() }}) as previous_close,
+            cast(null as date) as previous_trade_date,
+            cast(null as {{ dbt.type_bigint() }}) as day_number
+    {%- endif %}
+
+),
+
+-- a stored symbol's rows from its last stored day on; every row of any other symbol
+scoped_days as (
+
+    select
+        market_data.symbol,
+        market_data.trade_date,
+        market_data.open,
+        market_data.close,
+        stored_last_days.trade_date as stored_through,
+        stored_last_days.previous_close as stored_previous_close,
+        stored_last_days.previous_trade_date as stored_previous_trade_date,
+        stored_last_days.day_number as stored_day_number
+    from market_data
+    left join stored_last_days on market_data.symbol = stored_last_days.symbol
+    where
+        stored_last_days.trade_date is null
+        or market_data.trade_date >= stored_last_days.trade_date
+
+),
+
+windowed as (
+
+    select
+        *,
+        lag(close) over (partition by symbol order by trade_date) as lagged_close,
+        lag(trade_date) over (partition by symbol order by trade_date) as lagged_trade_date,
+        lead(trade_date) over (partition by symbol order by trade_date) as next_trade_date,
+        lead(open) over (partition by symbol order by trade_date) as next_open,
+        row_number() over (partition by symbol order by trade_date) as scoped_day_number
+    from scoped_days
+
+),
+
+-- the stored last day keeps its previous day; the days after it count on from its day_number
 final as (
 
     select
@@ -14,12 +82,15 @@ final as (
         trade_date,
         open,
         close,
-        lag(close) over (partition by symbol order by trade_date) as previous_close,
-        lead(trade_date) over (partition by symbol order by trade_date) as next_trade_date,
-        lead(open) over (partition by symbol order by trade_date) as next_open,
-        row_number() over (partition by symbol order by trade_date) as day_number,
-        max(trade_date) over (partition by symbol) as last_trade_date
-    from market_data
+        case when trade_date = stored_through then stored_previous_close else lagged_close end as previous_close,
+        case
+            when trade_date = stored_through then stored_previous_trade_date else lagged_trade_date
+        end as previous_trade_date,
+        next_trade_date,
+        next_open,
+        cast(coalesce(stored_day_number - 1, 0) + scoped_day_number as {{ dbt.type_bigint() }}) as day_number,
+        {{ run_stamp() }} as computed_at
+    from windowed
 
 )
 

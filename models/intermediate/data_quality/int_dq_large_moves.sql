@@ -3,15 +3,17 @@
 -- corporate action explains: a crash, a rally, or a bad print. Flagged, never changed.
 with
 
+-- int_backtest_prices already holds each row's previous close and day (lag over the symbol's
+-- staged days), continued incrementally: no second window over the whole history here.
 prices as (
 
     select
         symbol,
         trade_date,
         close,
-        lag(close) over (partition by symbol order by trade_date) as previous_close,
-        lag(trade_date) over (partition by symbol order by trade_date) as previous_trade_date
-    from {{ ref('stg_market_data') }}
+        previous_close,
+        previous_trade_date
+    from {{ ref('int_backtest_prices') }}
 
 ),
 

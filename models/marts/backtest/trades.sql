@@ -70,6 +70,17 @@ cost_rates as (
 
 ),
 
+-- each symbol's last trading day in the warehouse, where its open trades are marked
+last_trading_days as (
+
+    select
+        symbol,
+        max(trade_date) as last_trade_date
+    from prices
+    group by 1
+
+),
+
 entry_signals as (
 
     select
@@ -140,12 +151,13 @@ filled as (
         round_trips.exit_signal_date,
         exit_day.next_trade_date as exit_date,
         exit_day.next_open as exit_fill_price,
-        entry_day.last_trade_date
+        last_trading_days.last_trade_date
     from round_trips
     inner join prices as entry_day
         on
             round_trips.symbol = entry_day.symbol
             and round_trips.entry_signal_date = entry_day.trade_date
+    inner join last_trading_days on round_trips.symbol = last_trading_days.symbol
     left join prices as exit_day
         on
             round_trips.symbol = exit_day.symbol
