@@ -62,13 +62,37 @@ stored_last_years as (
 
 ),
 
+-- Every group of equity_curve and its stored end_date. group_number stands in for the three text
+-- keys in every day-level step below (sorts, windows and joins on one integer are far cheaper and
+-- carry narrower rows); the year-level steps take the text keys back from here.
+curve_groups as (
+
+    select
+        keys.strategy_id,
+        keys.param_set_id,
+        keys.symbol,
+        stored.end_date as stored_end_date,
+        row_number() over (order by keys.symbol, keys.strategy_id, keys.param_set_id) as group_number
+    from (
+        select distinct
+            strategy_id,
+            param_set_id,
+            symbol
+        from equity_curve
+    ) as keys
+    left join stored_last_years as stored
+        on
+            keys.strategy_id = stored.strategy_id
+            and keys.param_set_id = stored.param_set_id
+            and keys.symbol = stored.symbol
+
+),
+
 -- the days after each group's stored end_date (every day of a group without stored rows)
 new_days as (
 
     select
-        equity_curve.strategy_id,
-        equity_curve.param_set_id,
-        equity_curve.symbol,
+        curve_groups.group_number,
         equity_curve.trade_date,
         extract(year from equity_curve.trade_date) as calendar_year,
         equity_curve.net_return,
@@ -76,21 +100,19 @@ new_days as (
         equity_curve.exposure,
         equity_curve.turnover
     from equity_curve
-    left join stored_last_years as stored
+    inner join curve_groups
         on
-            equity_curve.strategy_id = stored.strategy_id
-            and equity_curve.param_set_id = stored.param_set_id
-            and equity_curve.symbol = stored.symbol
-    where stored.end_date is null or equity_curve.trade_date > stored.end_date
+            equity_curve.strategy_id = curve_groups.strategy_id
+            and equity_curve.param_set_id = curve_groups.param_set_id
+            and equity_curve.symbol = curve_groups.symbol
+    where curve_groups.stored_end_date is null or equity_curve.trade_date > curve_groups.stored_end_date
 
 ),
 
 daily_returns as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        group_number,
         trade_date,
         calendar_year,
         net_return,
@@ -104,18 +126,28 @@ daily_returns as (
 ),
 
 -- the new days' power sums of each year (no window: sums of disjoint days add)
-new_year_sums as (
+new_year_day_sums as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        group_number,
         calendar_year,
         min(trade_date) as start_date,
         max(trade_date) as end_date,
         {{ return_power_sums() }}
     from daily_returns
-    group by 1, 2, 3, 4
+    group by 1, 2
+
+),
+
+new_year_sums as (
+
+    select
+        curve_groups.strategy_id,
+        curve_groups.param_set_id,
+        curve_groups.symbol,
+        new_year_day_sums.*
+    from new_year_day_sums
+    inner join curve_groups on new_year_day_sums.group_number = curve_groups.group_number
 
 ),
 
@@ -124,24 +156,21 @@ new_year_sums as (
 -- larger of the peak before the year and the year's running peak shifted by that offset. So every
 -- day-level window partitions by year and carries only the log growth (three sorts of the days
 -- instead of six, half of them of wider rows), and the full history's offsets are year-level
--- windows over a few rows per group. Windows partition by symbol first: its values differ early,
--- so the sort of the partition keys compares fewer bytes.
+-- windows over a few rows per group.
 -- Here: the new days' log growth and day number so far within their year.
 year_paths as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        group_number,
         calendar_year,
         trade_date,
         sum(log_growth) over (
-            partition by symbol, strategy_id, param_set_id, calendar_year
+            partition by group_number, calendar_year
             order by trade_date
             rows between unbounded preceding and current row
         ) as path_log_growth,
         row_number() over (
-            partition by symbol, strategy_id, param_set_id, calendar_year
+            partition by group_number, calendar_year
             order by trade_date
         ) as path_day
     from daily_returns
@@ -154,7 +183,7 @@ year_path_peaks as (
     select
         *,
         max(path_log_growth) over (
-            partition by symbol, strategy_id, param_set_id, calendar_year
+            partition by group_number, calendar_year
             order by trade_date
             rows between unbounded preceding and current row
         ) as path_peak_log_growth
@@ -166,13 +195,11 @@ year_path_peaks as (
 year_path_extents as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        group_number,
         calendar_year,
         max(path_peak_log_growth) as path_peak_log_growth
     from year_path_peaks
-    group by 1, 2, 3, 4
+    group by 1, 2
 
 ),
 
@@ -182,6 +209,7 @@ year_path_extents as (
 year_seeds as (
 
     select
+        new_year_sums.group_number,
         new_year_sums.strategy_id,
         new_year_sums.param_set_id,
         new_year_sums.symbol,
@@ -210,9 +238,7 @@ year_seeds as (
     from new_year_sums
     inner join year_path_extents
         on
-            new_year_sums.strategy_id = year_path_extents.strategy_id
-            and new_year_sums.param_set_id = year_path_extents.param_set_id
-            and new_year_sums.symbol = year_path_extents.symbol
+            new_year_sums.group_number = year_path_extents.group_number
             and new_year_sums.calendar_year = year_path_extents.calendar_year
     left join stored_last_years as stored
         on
@@ -259,9 +285,7 @@ year_starts as (
 equities as (
 
     select
-        year_path_peaks.strategy_id,
-        year_path_peaks.param_set_id,
-        year_path_peaks.symbol,
+        year_path_peaks.group_number,
         year_path_peaks.calendar_year,
         year_path_peaks.trade_date,
         year_starts.full_days_before + year_path_peaks.path_day as full_day_number,
@@ -280,9 +304,7 @@ equities as (
     from year_path_peaks
     inner join year_starts
         on
-            year_path_peaks.strategy_id = year_starts.strategy_id
-            and year_path_peaks.param_set_id = year_starts.param_set_id
-            and year_path_peaks.symbol = year_starts.symbol
+            year_path_peaks.group_number = year_starts.group_number
             and year_path_peaks.calendar_year = year_starts.calendar_year
 
 ),
@@ -291,9 +313,7 @@ equities as (
 drawdowns as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        group_number,
         calendar_year,
         trade_date,
         full_day_number,
@@ -315,14 +335,14 @@ last_peak_days as (
         max(
             case when {{ is_under_water('full_drawdown') }} then 0 else full_day_number end
         ) over (
-            partition by symbol, strategy_id, param_set_id, calendar_year
+            partition by group_number, calendar_year
             order by trade_date
             rows between unbounded preceding and current row
         ) as full_year_last_peak_day,
         greatest(year_last_peak_day_seed, max(
             case when {{ is_under_water('year_drawdown') }} then 0 else year_day_number end
         ) over (
-            partition by symbol, strategy_id, param_set_id, calendar_year
+            partition by group_number, calendar_year
             order by trade_date
             rows between unbounded preceding and current row
         )) as year_last_peak_day
@@ -337,9 +357,7 @@ last_peak_days as (
 new_year_paths as (
 
     select
-        strategy_id,
-        param_set_id,
-        symbol,
+        group_number,
         calendar_year,
         min(year_drawdown) as year_max_drawdown,
         max(year_day_number - year_last_peak_day) as year_max_underwater_days,
@@ -352,7 +370,7 @@ new_year_paths as (
         max(full_day_number) as full_days_at_end,
         max(year_day_number) - max(year_last_peak_day) as year_underwater_days_at_end
     from last_peak_days
-    group by 1, 2, 3, 4
+    group by 1, 2
 
 ),
 
@@ -370,16 +388,14 @@ year_last_peaks as (
             year_starts.year_peak_seed, exp(year_starts.year_log_growth_seed + year_starts.path_peak_log_growth)
         ) as year_peak_at_end,
         greatest(year_starts.full_last_peak_day_seed, coalesce(max(new_year_paths.full_year_last_peak_day) over (
-            partition by new_year_paths.strategy_id, new_year_paths.param_set_id, new_year_paths.symbol
+            partition by new_year_paths.group_number
             order by new_year_paths.calendar_year
             rows between unbounded preceding and 1 preceding
         ), 0)) as full_last_peak_day_before
     from new_year_paths
     inner join year_starts
         on
-            new_year_paths.strategy_id = year_starts.strategy_id
-            and new_year_paths.param_set_id = year_starts.param_set_id
-            and new_year_paths.symbol = year_starts.symbol
+            new_year_paths.group_number = year_starts.group_number
             and new_year_paths.calendar_year = year_starts.calendar_year
 
 ),
@@ -407,9 +423,7 @@ new_year_rows as (
     from new_year_sums
     inner join year_last_peaks
         on
-            new_year_sums.strategy_id = year_last_peaks.strategy_id
-            and new_year_sums.param_set_id = year_last_peaks.param_set_id
-            and new_year_sums.symbol = year_last_peaks.symbol
+            new_year_sums.group_number = year_last_peaks.group_number
             and new_year_sums.calendar_year = year_last_peaks.calendar_year
 
 ),
