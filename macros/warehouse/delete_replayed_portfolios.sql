@@ -27,12 +27,27 @@
     {%- if not is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
+    {#- The upstream's first day of every (strategy_id, param_set_id, symbol), aggregated once: "no
+        upstream row on or before the last stored date" is "its first day is later, or it has
+        none", for the portfolio (over its symbols) and for each member. The newer rows are looked
+        for only among the upstream rows newer than the oldest portfolio watermark (in a daily run
+        the rows written since; DuckDB skips older row groups by their computed_at range). A range
+        join of every portfolio with all its upstream rows cost a pass over millions of joined rows. #}
     delete from {{ this }}
     where
         symbol = '{{ portfolio_symbol }}'
         and {{ dbt.concat(['strategy_id', "'|'", 'param_set_id']) }} in (
-            select {{ dbt.concat(['portfolio.strategy_id', "'|'", 'portfolio.param_set_id']) }}
-            from (
+            with upstream_firsts as (
+                select
+                    strategy_id,
+                    param_set_id,
+                    symbol,
+                    min(trade_date) as first_date
+                from {{ upstream }}
+                group by strategy_id, param_set_id, symbol
+            ),
+
+            portfolio as (
                 select
                     strategy_id,
                     param_set_id,
@@ -41,16 +56,42 @@
                 from {{ this }}
                 where symbol = '{{ portfolio_symbol }}'
                 group by strategy_id, param_set_id
-            ) as portfolio
-            left join {{ upstream }} as upstream
+            )
+
+            select {{ dbt.concat(['portfolio.strategy_id', "'|'", 'portfolio.param_set_id']) }}
+            from portfolio
+            left join (
+                select
+                    strategy_id,
+                    param_set_id,
+                    min(first_date) as first_date
+                from upstream_firsts
+                group by strategy_id, param_set_id
+            ) as upstream_sets
+                on
+                    upstream_sets.strategy_id = portfolio.strategy_id
+                    and upstream_sets.param_set_id = portfolio.param_set_id
+            where
+                upstream_sets.first_date is null
+                or upstream_sets.first_date > portfolio.last_date
+                or portfolio.watermark is null
+            union all
+            select {{ dbt.concat(['portfolio.strategy_id', "'|'", 'portfolio.param_set_id']) }}
+            from portfolio
+            inner join (
+                select *
+                from {{ upstream }}
+                where computed_at > (
+                    select min({{ watermark_column }})
+                    from {{ this }}
+                    where symbol = '{{ portfolio_symbol }}'
+                )
+            ) as upstream
                 on
                     upstream.strategy_id = portfolio.strategy_id
                     and upstream.param_set_id = portfolio.param_set_id
                     and upstream.trade_date <= portfolio.last_date
-            where
-                upstream.strategy_id is null
-                or portfolio.watermark is null
-                or upstream.computed_at > portfolio.watermark
+                    and upstream.computed_at > portfolio.watermark
             union all
             select {{ dbt.concat(['member.strategy_id', "'|'", 'member.param_set_id']) }}
             from (
@@ -63,12 +104,13 @@
                 where symbol != '{{ portfolio_symbol }}'
                 group by strategy_id, param_set_id, symbol
             ) as member
-            left join {{ upstream }} as upstream
+            left join upstream_firsts
                 on
-                    upstream.strategy_id = member.strategy_id
-                    and upstream.param_set_id = member.param_set_id
-                    and upstream.symbol = member.symbol
-                    and upstream.trade_date <= member.last_date
-            where upstream.strategy_id is null
+                    upstream_firsts.strategy_id = member.strategy_id
+                    and upstream_firsts.param_set_id = member.param_set_id
+                    and upstream_firsts.symbol = member.symbol
+            where
+                upstream_firsts.first_date is null
+                or upstream_firsts.first_date > member.last_date
         )
 {% endmacro %}
