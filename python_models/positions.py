@@ -11,6 +11,9 @@ numba-compiled pure function of strategy_engine.positions over every (strategy, 
 - DuckDB, incremental: the pre_hook (positions.yml) has deleted the groups whose candidates were
   rewritten on or before their last stored day; those and new groups run from their first row,
   every other group continues from the state stored on its last row with only its new days.
+  Those rows are read without scanning either whole table (_new_rows_bounded: the candidates newer
+  than the newest stored stamp, the stored rows of the last two weeks), checked by row counts,
+  else found by the full lookup (_new_rows_with_stored_state).
 - BigQuery: Dataproc Serverless (configured in dbt_project.yml); Spark groups the rows and applies
   the same machine per group (run_positions, its pandas interface) with applyInPandas (always
   every row; the merge on the unique key makes that equal to a full refresh).
@@ -90,6 +93,108 @@ def _new_rows_with_stored_state(candidates, this):
         where last_stored.last_date is null or candidates.trade_date > last_stored.last_date
         """,
     )
+
+
+# A continued group's last stored row is looked for among the stored rows of this many calendar
+# days before the latest first new candidate day of any group (more than a gap between trading
+# sessions); a group whose last row is older, or that is not stored, is looked up in the whole table.
+LAST_ROW_WINDOW_DAYS = 14
+NEWER_TABLE = "positions_newer_candidates"
+LAST_ROWS_TABLE = "positions_last_stored_rows"
+FIRST_NEW_TABLE = "positions_first_new_days"
+
+
+def _new_rows_bounded(session, candidates, this):
+    """The rows of _new_rows_with_stored_state without reading either whole table, or None when
+    this cannot be shown for the stored tables (then the full lookup runs).
+
+    The rows to decide are the candidates newer than the newest stored computed_at: every stored
+    row of a group carries the computed_at of a candidate it was decided from, and a run decides
+    every candidate row there is, so a candidate not decided yet was written by a later run (a
+    later run stamp; a replayed group is rewritten and deleted here by the pre_hook). That is
+    checked by counting: the stored rows plus the rows to decide must be every candidate row (a
+    stored row per candidate up to its group's last stored day), else the full lookup runs.
+    computed_at is one stamp per run, so DuckDB skips the row groups of older runs by their range.
+    The stored state is read from the stored rows of the last days before each group's first new day.
+    """
+    watermark, stored_rows = session.sql(f"select max(computed_at), count(*) from {this}").fetchall()[0]
+    if watermark is None:
+        return None
+    # A literal (not a subquery) so that the scan filters by it and skips old row groups.
+    stamp = f"cast('{watermark.isoformat(sep=' ')}' as timestamptz)"
+    candidates.query(
+        "candidates",
+        f"select {', '.join(INPUT_COLUMNS)} from candidates where computed_at > {stamp}",
+    ).create_view(f"{NEWER_TABLE}_view", replace=True)
+    session.execute(f"create or replace temp table {NEWER_TABLE} as select * from {NEWER_TABLE}_view")
+    (candidate_rows,) = candidates.query("candidates", "select count(*) from candidates").fetchall()[0]
+    group_columns = ", ".join(GROUP)
+    session.execute(f"""
+        create or replace temp table {FIRST_NEW_TABLE} as
+        select {group_columns}, min(trade_date) as first_new_date from {NEWER_TABLE} group by {group_columns}
+    """)
+    # The latest first new day is a continued group's (a replayed or new group starts at its first
+    # row); groups whose first new day is much earlier are looked up in full below.
+    (latest_first,) = session.sql(f"select max(first_new_date) from {FIRST_NEW_TABLE}").fetchall()[0]
+    session.execute(f"""
+        create or replace temp table {LAST_ROWS_TABLE} as
+        with
+        first_new as (select * from {FIRST_NEW_TABLE}),
+        recent as (
+            select {group_columns}, trade_date, {", ".join(STATE_COLUMNS)}
+            from {this}
+            where trade_date >= cast('{latest_first}' as date) - {LAST_ROW_WINDOW_DAYS}
+                and trade_date < cast('{latest_first}' as date)
+        ),
+        last_days as (
+            select {", ".join(f"recent.{c}" for c in GROUP)}, max(recent.trade_date) as last_date
+            from recent
+            inner join first_new
+                on {" and ".join(f"recent.{c} = first_new.{c}" for c in GROUP)}
+                and recent.trade_date < first_new.first_new_date
+            group by {", ".join(f"recent.{c}" for c in GROUP)}
+        )
+        select recent.*
+        from recent
+        inner join last_days
+            on {" and ".join(f"recent.{c} = last_days.{c}" for c in GROUP)}
+            and recent.trade_date = last_days.last_date
+    """) if latest_first is not None else session.execute(
+        f"create or replace temp table {LAST_ROWS_TABLE} as "
+        f"select {group_columns}, trade_date, {', '.join(STATE_COLUMNS)} from {this} where false")
+    # Groups to decide without a stored row in that window: new or replayed groups, or a group
+    # whose last stored row is older (a long suspension): their last rows from the whole table.
+    missing = f"""
+        select distinct {", ".join(f"newer.{c}" for c in GROUP)}
+        from {NEWER_TABLE} as newer
+        anti join {LAST_ROWS_TABLE} as found on {" and ".join(f"newer.{c} = found.{c}" for c in GROUP)}
+    """
+    if session.sql(f"select count(*) from ({missing})").fetchall()[0][0]:
+        session.execute(f"""
+            insert into {LAST_ROWS_TABLE}
+            select {", ".join(f"stored.{c}" for c in GROUP)}, stored.trade_date,
+                   {", ".join(f"stored.{c}" for c in STATE_COLUMNS)}
+            from {this} as stored
+            inner join (
+                select {", ".join(f"stored.{c}" for c in GROUP)}, max(stored.trade_date) as last_date
+                from {this} as stored
+                semi join ({missing}) as missing on {" and ".join(f"stored.{c} = missing.{c}" for c in GROUP)}
+                group by {", ".join(f"stored.{c}" for c in GROUP)}
+            ) as last_days
+                on {" and ".join(f"stored.{c} = last_days.{c}" for c in GROUP)}
+                and stored.trade_date = last_days.last_date
+        """)
+    rows = session.sql(f"""
+        select {", ".join(f"newer.{c}" for c in INPUT_COLUMNS)},
+               {", ".join(f"last_stored.{c} as stored_{c}" for c in STATE_COLUMNS)}
+        from {NEWER_TABLE} as newer
+        left join {LAST_ROWS_TABLE} as last_stored on {" and ".join(f"newer.{c} = last_stored.{c}" for c in GROUP)}
+        where last_stored.trade_date is null or newer.trade_date > last_stored.trade_date
+    """)
+    rows.create_view(f"{INPUT_TABLE}_view", replace=True)
+    session.execute(f"create or replace temp table {INPUT_TABLE} as select * from {INPUT_TABLE}_view")
+    (to_decide,) = session.sql(f"select count(*) from {INPUT_TABLE}").fetchall()[0]
+    return INPUT_TABLE if stored_rows + to_decide == candidate_rows else None
 
 
 # Candidate rows decided per Arrow batch on DuckDB (whole symbols, so whole groups): the
@@ -182,8 +287,9 @@ def model(dbt, session):
         return grouped.applyInPandas(positions_for_group, schema=OUTPUT_SCHEMA)
     if dbt.is_incremental:
         # Computed once into a temp table: each batch below reads it again.
-        _new_rows_with_stored_state(candidates, dbt.this).create_view(f"{INPUT_TABLE}_view", replace=True)
-        session.execute(f"create or replace temp table {INPUT_TABLE} as select * from {INPUT_TABLE}_view")
+        if _new_rows_bounded(session, candidates, dbt.this) is None:
+            _new_rows_with_stored_state(candidates, dbt.this).create_view(f"{INPUT_TABLE}_view", replace=True)
+            session.execute(f"create or replace temp table {INPUT_TABLE} as select * from {INPUT_TABLE}_view")
         to_decide, state_columns = INPUT_TABLE, [f"stored_{c}" for c in STATE_COLUMNS]
     else:
         candidates.create_view(f"{INPUT_TABLE}_view", replace=True)
