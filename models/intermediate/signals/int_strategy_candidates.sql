@@ -48,6 +48,36 @@
     {%- do history_rows_by_set.append((periods | max) if 'preceding' in compared_sql else 1) %}
 {%- endfor %}
 
+{#- A plain daily run (the stored rows are exactly one per enabled set for every indicators row
+    not newer than their newest indicators_computed_at, so no set, symbol history or replay is
+    pending, only new indicators rows) reads only the symbols with new indicators rows and finds
+    their groups' last rows among the stored rows of the last two weeks instead of grouping the
+    whole table. A group of such a symbol whose last row is older (a new symbol, a long
+    suspension) is computed from its first row, which rewrites its rows with the same values.
+    Any other run takes the general path below. The counts are read before the pre_hooks run;
+    when they hold, the pre_hooks have nothing to delete. Offline (bigquery_check) the daily path
+    is compiled. #}
+{%- set daily_path = false %}
+{%- set recent_from = '(select max(trade_date) from ' ~ this ~ ')' %}
+{%- if is_incremental() and param_sets %}
+    {%- if var('se_offline_is_incremental', none) is not none %}
+        {%- set daily_path = true %}
+        {%- set recent_from = dbt.dateadd('day', -14, recent_from) %}
+    {%- elif execute %}
+        {%- set counts = run_query(
+            'select (select count(*) from ' ~ this ~ ') as stored_rows, (select count(*) from '
+            ~ ref('indicators') ~ ' where computed_at <= (select max(indicators_computed_at) from '
+            ~ this ~ ')) as read_rows, (select max(trade_date) from ' ~ this ~ ') as last_date'
+        ) %}
+        {%- set stored_rows, read_rows, last_date = counts.rows[0][0], counts.rows[0][1], counts.rows[0][2] %}
+        {%- set daily_path = stored_rows > 0 and stored_rows == read_rows * (param_sets | length) %}
+        {#- A literal date, so that the scan filters by it before any join. #}
+        {%- if daily_path %}
+            {%- set recent_from = "cast('" ~ (last_date - modules.datetime.timedelta(days=14)).isoformat() ~ "' as date)" %}
+        {%- endif %}
+    {%- endif %}
+{%- endif %}
+
 with
 
 indicator_bars as (
@@ -64,6 +94,35 @@ path_indicators as (
 
 {%- if is_incremental() and param_sets %}
 
+{%- if daily_path %}
+
+-- The symbols with indicators rows newer than every stored row's: the only ones with new days.
+changed_symbols as (
+
+    select distinct symbol
+    from indicator_bars
+    where computed_at > (select max(indicators_computed_at) from {{ this }})
+
+),
+
+-- Their groups' last day and bar_index, from the stored rows of the last two weeks.
+stored_groups as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        max(trade_date) as last_date,
+        max(bar_index) as last_bar_index
+    from {{ this }}
+    where
+        trade_date >= {{ recent_from }}
+        and symbol in (select changed_symbols.symbol from changed_symbols)
+    group by strategy_id, param_set_id, symbol
+
+),
+{%- else %}
+
 -- Per stored group: its last day and bar_index (groups deleted by the pre_hook are absent).
 stored_groups as (
 
@@ -77,9 +136,25 @@ stored_groups as (
     group by strategy_id, param_set_id, symbol
 
 ),
+{%- endif %}
 {%- for param_set in param_sets %}
 
 history_start_{{ loop.index }} as (
+{%- if history_rows_by_set[loop.index0] == 1 %}
+
+    -- One row of history: the last stored row itself (bar_index grows with trade_date), so no
+    -- join with the stored rows (whose estimated size made DuckDB size every window below for
+    -- millions of rows).
+    select
+        stored.symbol,
+        stored.last_date,
+        stored.last_date as first_history_date,
+        stored.last_bar_index as first_history_bar_index
+    from stored_groups as stored
+    where
+        stored.strategy_id = '{{ param_set.strategy_id }}'
+        and stored.param_set_id = '{{ param_set.param_set_id }}'
+{%- else %}
 
     select
         stored.symbol,
@@ -97,6 +172,7 @@ history_start_{{ loop.index }} as (
         stored.strategy_id = '{{ param_set.strategy_id }}'
         and stored.param_set_id = '{{ param_set.param_set_id }}'
     group by stored.symbol, stored.last_date
+{%- endif %}
 
 ),
 {%- endfor %}
@@ -127,7 +203,11 @@ read_bars as (
     select indicator_bars.*
     from indicator_bars
     left join symbol_read_from on indicator_bars.symbol = symbol_read_from.symbol
-    where symbol_read_from.symbol is null or indicator_bars.trade_date >= symbol_read_from.first_read_date
+    where
+        (symbol_read_from.symbol is null or indicator_bars.trade_date >= symbol_read_from.first_read_date)
+        {%- if daily_path %}
+        and indicator_bars.symbol in (select changed_symbols.symbol from changed_symbols)
+        {%- endif %}
 
 ),
 
@@ -136,7 +216,11 @@ read_path_indicators as (
     select path_indicators.*
     from path_indicators
     left join symbol_read_from on path_indicators.symbol = symbol_read_from.symbol
-    where symbol_read_from.symbol is null or path_indicators.trade_date >= symbol_read_from.first_read_date
+    where
+        (symbol_read_from.symbol is null or path_indicators.trade_date >= symbol_read_from.first_read_date)
+        {%- if daily_path %}
+        and path_indicators.symbol in (select changed_symbols.symbol from changed_symbols)
+        {%- endif %}
 
 ),
 {%- else %}
