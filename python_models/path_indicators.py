@@ -64,6 +64,50 @@ def _changed_or_new_symbols(prices, this):
     }
 
 
+# A symbol's last stored rows are looked for among the stored rows of this many calendar days
+# before the newest stored day; a symbol whose tail is not all there is numbered over all its rows.
+TAIL_WINDOW_DAYS = 90
+
+
+def _stored_tails(session, this, tail_rows):
+    """Each symbol's last `tail_rows` stored rows, with its stored row count (stored_rows) and the
+    row's position from the end (rows_from_end), numbering only the stored rows of the last
+    TAIL_WINDOW_DAYS days (a sort of every stored row took 0.3 s at 250 symbols x 10 years)."""
+    (last_day,) = session.sql(f"select max(trade_date) from {this}").fetchall()[0]
+    # A literal, so that the scan filters by it.
+    recent_from = f"cast('{last_day}' as date) - {TAIL_WINDOW_DAYS}" if last_day is not None else "null"
+
+    def numbered(where):
+        return f"""
+            select stored.*,
+                   counts.stored_rows,
+                   row_number() over (partition by stored.symbol order by stored.trade_date desc) as rows_from_end
+            from {this} as stored
+            inner join counts on stored.symbol = counts.symbol
+            where {where}
+        """
+
+    return session.sql(f"""
+        with
+        counts as (select symbol, count(*) as stored_rows from {this} group by symbol),
+        recent as ({numbered(f"stored.trade_date >= {recent_from}")}),
+        recent_tails as (select * from recent where rows_from_end <= {tail_rows}),
+        -- The symbols whose whole tail (or whole history, when shorter) is among the recent rows.
+        complete as (
+            select symbol from recent_tails
+            group by symbol, stored_rows
+            having count(*) = least(stored_rows, {tail_rows})
+        ),
+        other_tails as (
+            select * from ({numbered("stored.symbol not in (select complete.symbol from complete)")}) as numbered
+            where rows_from_end <= {tail_rows}
+        )
+        select * from recent_tails where symbol in (select complete.symbol from complete)
+        union all
+        select * from other_tails
+    """).df()
+
+
 def _incremental(session, prices, this, params):
     import pandas as pd
 
@@ -71,18 +115,7 @@ def _incremental(session, prices, this, params):
 
     replay = _changed_or_new_symbols(prices, this)
     tail_rows = max([2, *(c.period for c in params.chandelier_long)])
-    stored_tails = session.sql(
-        f"""
-        select *
-        from (
-            select *,
-                   count(*) over (partition by symbol) as stored_rows,
-                   row_number() over (partition by symbol order by trade_date desc) as rows_from_end
-            from {this}
-        ) as numbered
-        where rows_from_end <= {tail_rows}
-        """
-    ).df()
+    stored_tails = _stored_tails(session, this, tail_rows)
     stored_tails = stored_tails[~stored_tails["symbol"].isin(replay)]
     new_rows = prices.query(
         "prices",
