@@ -62,29 +62,40 @@ last_bar_indexes as (
 ),
 
 -- Each stored symbol's last row carries the recursion state its new days continue from.
+-- Grouped by symbol (each group is that one row, so max() is its value): the planner then expects
+-- one row per symbol, where the join's estimate (100 times too many) multiplied through the
+-- joins below and sized every window of the resumed path for billions of rows.
 anchors as (
 
-    select stored.*
+    select
+        stored.symbol,
+        max(stored.bar_index) as bar_index
+        {%- for column in state_columns %},
+        max(stored.{{ column }}) as {{ column }}
+        {%- endfor %}
     from stored
     inner join last_bar_indexes
         on
             stored.symbol = last_bar_indexes.symbol
             and stored.bar_index = last_bar_indexes.last_bar_index
     where stored.bar_index >= {{ history_rows }}
+    group by stored.symbol
 
 ),
 
+-- The first stored row of each slice (one per symbol; grouped for the same reason).
 slice_starts as (
 
     select
         stored.symbol,
-        stored.trade_date as first_date,
-        stored.bar_index as first_bar_index
+        min(stored.trade_date) as first_date,
+        min(stored.bar_index) as first_bar_index
     from stored
     inner join anchors
         on
             stored.symbol = anchors.symbol
             and stored.bar_index = anchors.bar_index - {{ history_rows }}
+    group by stored.symbol
 
 ),
 
