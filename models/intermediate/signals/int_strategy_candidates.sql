@@ -73,7 +73,7 @@
         {%- set daily_path = stored_rows > 0 and stored_rows == read_rows * (param_sets | length) %}
         {#- A literal date, so that the scan filters by it before any join. #}
         {%- if daily_path %}
-            {%- set recent_from = "cast('" ~ (last_date - modules.datetime.timedelta(days=14)).isoformat() ~ "' as date)" %}
+            {%- set recent_from = "cast('" ~ (last_date - modules.datetime.timedelta(days=14)).strftime('%Y-%m-%d') ~ "' as date)" %}
         {%- endif %}
     {%- endif %}
 {%- endif %}
@@ -156,9 +156,11 @@ history_start_{{ loop.index }} as (
         and stored.param_set_id = '{{ param_set.param_set_id }}'
 {%- else %}
 
+    -- Grouped by symbol alone (one group per symbol in a set, so max(last_date) is its value): the
+    -- planner then expects one row per symbol rather than per symbol and day.
     select
         stored.symbol,
-        stored.last_date,
+        max(stored.last_date) as last_date,
         min(stored_rows.trade_date) as first_history_date,
         min(stored_rows.bar_index) as first_history_bar_index
     from stored_groups as stored
@@ -171,7 +173,7 @@ history_start_{{ loop.index }} as (
     where
         stored.strategy_id = '{{ param_set.strategy_id }}'
         and stored.param_set_id = '{{ param_set.param_set_id }}'
-    group by stored.symbol, stored.last_date
+    group by stored.symbol
 {%- endif %}
 
 ),
