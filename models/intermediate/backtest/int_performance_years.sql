@@ -62,50 +62,65 @@ stored_last_years as (
 
 ),
 
--- Every group of equity_curve and its stored end_date. group_number stands in for the three text
--- keys in every day-level step below (sorts, windows and joins on one integer are far cheaper and
--- carry narrower rows); the year-level steps take the text keys back from here.
-curve_groups as (
-
-    select
-        keys.strategy_id,
-        keys.param_set_id,
-        keys.symbol,
-        stored.end_date as stored_end_date,
-        row_number() over (order by keys.symbol, keys.strategy_id, keys.param_set_id) as group_number
-    from (
-        select distinct
-            strategy_id,
-            param_set_id,
-            symbol
-        from equity_curve
-    ) as keys
-    left join stored_last_years as stored
-        on
-            keys.strategy_id = stored.strategy_id
-            and keys.param_set_id = stored.param_set_id
-            and keys.symbol = stored.symbol
-
-),
-
 -- the days after each group's stored end_date (every day of a group without stored rows)
-new_days as (
+curve_new_days as (
 
     select
-        curve_groups.group_number,
+        equity_curve.strategy_id,
+        equity_curve.param_set_id,
+        equity_curve.symbol,
         equity_curve.trade_date,
-        extract(year from equity_curve.trade_date) as calendar_year,
         equity_curve.net_return,
         equity_curve.benchmark_return,
         equity_curve.exposure,
         equity_curve.turnover
     from equity_curve
+    left join stored_last_years as stored
+        on
+            equity_curve.strategy_id = stored.strategy_id
+            and equity_curve.param_set_id = stored.param_set_id
+            and equity_curve.symbol = stored.symbol
+    where stored.end_date is null or equity_curve.trade_date > stored.end_date
+
+),
+
+-- Every group with new days. group_number stands in for the three text keys in every day-level
+-- step below (sorts, windows and joins on one integer are far cheaper and carry narrower rows);
+-- the year-level steps take the text keys back from here. Numbered over the new days only, so a
+-- daily run numbers one day per group, not the stored history.
+curve_groups as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        row_number() over (order by symbol, strategy_id, param_set_id) as group_number
+    from (
+        select distinct
+            strategy_id,
+            param_set_id,
+            symbol
+        from curve_new_days
+    ) as keys
+
+),
+
+new_days as (
+
+    select
+        curve_groups.group_number,
+        curve_new_days.trade_date,
+        extract(year from curve_new_days.trade_date) as calendar_year,
+        curve_new_days.net_return,
+        curve_new_days.benchmark_return,
+        curve_new_days.exposure,
+        curve_new_days.turnover
+    from curve_new_days
     inner join curve_groups
         on
-            equity_curve.strategy_id = curve_groups.strategy_id
-            and equity_curve.param_set_id = curve_groups.param_set_id
-            and equity_curve.symbol = curve_groups.symbol
-    where curve_groups.stored_end_date is null or equity_curve.trade_date > curve_groups.stored_end_date
+            curve_new_days.strategy_id = curve_groups.strategy_id
+            and curve_new_days.param_set_id = curve_groups.param_set_id
+            and curve_new_days.symbol = curve_groups.symbol
 
 ),
 
