@@ -52,8 +52,10 @@
                 {% if not loop.first %}and {% endif %}upstream.{{ column }} = stored.{{ column }}
         {%- endfor %}
     {%- endset -%}
-    {%- set stored_groups -%}
-        (
+    {#- One grouping of the stored rows, read by both lookups (DuckDB materializes a CTE that is
+        referenced twice; two subqueries grouped the whole table twice). #}
+    {%- set replayed_groups -%}
+        with stored as (
             select
                 {{ group_columns | join(', ') }},
                 max({{ date_column }}) as last_date,
@@ -63,12 +65,11 @@
             where {{ stored_filter }}
             {%- endif %}
             group by {{ group_columns | join(', ') }}
-        ) as stored
-    {%- endset -%}
-    {%- set replayed_groups -%}
+        )
+
         -- g's last stored day is not upstream any more, or g has no watermark
         select {{ dbt.concat(stored_key_parts) }} as group_key
-        from {{ stored_groups }}
+        from stored
         left join {{ upstream }} as upstream
             on
                 {{- upstream_match }}
@@ -77,19 +78,14 @@
             upstream.{{ upstream_keys[0] }} is null
             or stored.watermark is null
         union all
-        -- an upstream row on or before g's last stored day is newer than g's watermark
+        -- an upstream row on or before g's last stored day is newer than g's watermark (only
+        -- rows newer than the oldest group watermark can be: DuckDB skips older row groups)
         select {{ dbt.concat(stored_key_parts) }} as group_key
-        from {{ stored_groups }}
+        from stored
         inner join (
             select *
             from {{ upstream }}
-            where computed_at > (
-                select min({{ watermark_column }})
-                from {{ this }}
-                {%- if stored_filter is not none %}
-                where {{ stored_filter }}
-                {%- endif %}
-            )
+            where computed_at > (select min(stored.watermark) from stored)
         ) as upstream
             on
                 {{- upstream_match }}
