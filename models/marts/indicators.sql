@@ -11,7 +11,8 @@
 --   * symbols with a stored history of at least `history_rows` rows resume: only their new days
 --     are computed, from the last `history_rows` stored days of prices (enough for the longest
 --     window, SMA 200) and the recursion state stored on their last row (EMAs, MACD, Wilder
---     averages and sums, ADX, OBV), so the work per symbol does not grow with history;
+--     averages and sums, ADX, OBV), so the work per symbol does not grow with history; the
+--     recurrences run over the anchor row and the new days only, not the whole slice;
 --   * every other symbol (new, restated, or still shorter than `history_rows`) is computed from
 --     its first row.
 -- delete+insert (DuckDB) / merge (BigQuery) on (symbol, trade_date) writes the rows returned.
@@ -172,14 +173,25 @@ full_history_bars as (
     {%- do state.update({column: 'anchor_' ~ column}) %}
 {%- endfor %}
 
--- Step 1: every indicator that reads bars directly.
-{{ path }}_smoothed as (
-
-    select
-        *,
+-- Step 1: every indicator that reads bars directly: the moving windows, then the recurrences.
+{%- set moving_windows %}
         {{ sma('close', 20) }} as sma_20,
         {{ sma('close', 50) }} as sma_50,
         {{ sma('close', 200) }} as sma_200,
+        {{ bollinger('close', 'upper', 20, 2.0) }} as bb_upper,
+        {{ bollinger('close', 'middle', 20, 2.0) }} as bb_middle,
+        {{ bollinger('close', 'lower', 20, 2.0) }} as bb_lower,
+        {{ stochastic_fast_k('high', 'low', 'close', 14) }} as fast_k_14,
+        {{ willr('high', 'low', 'close', 14) }} as willr_14,
+        {{ sma('typical_price', 20) }} as typical_price_sma_20,
+        {{ roc('close', 10) }} as roc_10,
+        {{ mom('close', 10) }} as mom_10,
+        {{ mfi('typical_price', 'typical_price_change', 'volume', 14) }} as mfi_14,
+        {{ donchian('high', 'high', 20) }} as donchian_high_20,
+        {{ donchian('low', 'low', 20) }} as donchian_low_20,
+        {{ realized_volatility('log_return', 20) }} as volatility_20
+{%- endset %}
+{%- set recurrences %}
         {{ ema('close', 12, order_by=order, resume_from=state.get('ema_12')) }} as ema_12,
         {{ ema('close', 26, order_by=order, resume_from=state.get('ema_26')) }} as ema_26,
         {{ ema('close', 50, order_by=order, resume_from=state.get('ema_50')) }} as ema_50,
@@ -187,23 +199,11 @@ full_history_bars as (
         {{ macd_fast_ema('close', 12, 26, order_by=order, resume_from=state.get('macd_fast_ema')) }} as macd_fast_ema,
         {{ rsi_average_gain('close_change', 14, order_by=order, resume_from=state.get('rsi_average_gain_14')) }} as rsi_average_gain_14,
         {{ rsi_average_loss('close_change', 14, order_by=order, resume_from=state.get('rsi_average_loss_14')) }} as rsi_average_loss_14,
-        {{ bollinger('close', 'upper', 20, 2.0) }} as bb_upper,
-        {{ bollinger('close', 'middle', 20, 2.0) }} as bb_middle,
-        {{ bollinger('close', 'lower', 20, 2.0) }} as bb_lower,
         {{ atr('true_range', 14, order_by=order, resume_from=state.get('atr_14')) }} as atr_14,
         {{ directional_sum('plus_dm', 14, order_by=order, resume_from=state.get('plus_dm_sum_14')) }} as plus_dm_sum_14,
         {{ directional_sum('minus_dm', 14, order_by=order, resume_from=state.get('minus_dm_sum_14')) }} as minus_dm_sum_14,
         {{ directional_sum('true_range', 14, order_by=order, resume_from=state.get('true_range_sum_14')) }} as true_range_sum_14,
-        {{ stochastic_fast_k('high', 'low', 'close', 14) }} as fast_k_14,
-        {{ willr('high', 'low', 'close', 14) }} as willr_14,
-        {{ sma('typical_price', 20) }} as typical_price_sma_20,
-        {{ roc('close', 10) }} as roc_10,
-        {{ mom('close', 10) }} as mom_10,
-        {{ obv('obv_step', order_by=order, resume_from=state.get('obv')) }} as obv,
-        {{ mfi('typical_price', 'typical_price_change', 'volume', 14) }} as mfi_14,
-        {{ donchian('high', 'high', 20) }} as donchian_high_20,
-        {{ donchian('low', 'low', 20) }} as donchian_low_20,
-        {{ realized_volatility('log_return', 20) }} as volatility_20
+        {{ obv('obv_step', order_by=order, resume_from=state.get('obv')) }} as obv
         {%- for period in extra.ema %},
         {{ ema('close', period, order_by=order, resume_from=state.get('ema_' ~ period)) }} as ema_{{ period }}
         {%- endfor %}
@@ -214,9 +214,58 @@ full_history_bars as (
         {%- for fast, slow, signal in extra.macd %},
         {{ macd_fast_ema('close', fast, slow, order_by=order, resume_from=state.get('macd_fast_ema_' ~ fast ~ '_' ~ slow)) }} as macd_fast_ema_{{ fast }}_{{ slow }}
         {%- endfor %}
+{%- endset %}
+{#- The windows over the moving windows' values (CCI's mean deviation around the step-1 mean,
+    slow %K and %D of the step-1 fast %K); the full path computes them in step 3's window pass. #}
+{%- set second_moving_windows %}
+        {{ cci('typical_price', 'typical_price_sma_20', 20) }} as cci_20,
+        {{ sma('fast_k_14', 3, input_start=13) }} as slow_k,
+        {{ stochastic_slow_d('fast_k_14', 3, 3, input_start=13) }} as slow_d
+{%- endset %}
+{%- if resumed %}
+-- The resumed path computes the moving windows over the whole slice (they read up to 200 rows
+-- back), then the recurrences over the anchor row and the new days only: a resumed recurrence is
+-- the anchor's stored value carried forward, and every row before the anchor adds an exact 0 to
+-- its window sums, so leaving those rows out changes nothing but the work (250 rows per symbol
+-- instead of one or two).
+{{ path }}_moving as (
+
+    select
+        *,
+{{ moving_windows }}
     from {{ path }}_bars
 
 ),
+
+{{ path }}_second_moving as (
+
+    select
+        *,
+{{ second_moving_windows }}
+    from {{ path }}_moving
+
+),
+
+{{ path }}_smoothed as (
+
+    select
+        *,
+{{ recurrences }}
+    from {{ path }}_second_moving
+    where steps_after_anchor >= 0
+
+),
+{%- else %}
+{{ path }}_smoothed as (
+
+    select
+        *,
+{{ moving_windows }},
+{{ recurrences }}
+    from {{ path }}_bars
+
+),
+{%- endif %}
 
 -- Step 2: values computed row by row from step-1 values (no window, so no sort).
 {{ path }}_combined as (
@@ -238,17 +287,17 @@ full_history_bars as (
 
 ),
 
--- Step 3: windows over step-1 values, all in the one window order of step 1 (MACD signal, ADX,
--- CCI's mean deviation around the step-1 mean, slow %K and %D of the step-1 fast %K).
+-- Step 3: windows over step-1 values, all in the one window order of step 1 (MACD signal, ADX;
+-- on the full path also CCI's mean deviation and the slow stochastic, in the same window pass).
 {{ path }}_second_order as (
 
     select
         *,
         {{ macd_signal('macd_line', 26, 9, order_by=order, resume_from=state.get('macd_signal')) }} as macd_signal_line,
-        {{ adx(dx('plus_di_14', 'minus_di_14'), 14, order_by=order, resume_from=state.get('adx_14')) }} as adx_14,
-        {{ cci('typical_price', 'typical_price_sma_20', 20) }} as cci_20,
-        {{ sma('fast_k_14', 3, input_start=13) }} as slow_k,
-        {{ stochastic_slow_d('fast_k_14', 3, 3, input_start=13) }} as slow_d
+        {{ adx(dx('plus_di_14', 'minus_di_14'), 14, order_by=order, resume_from=state.get('adx_14')) }} as adx_14
+        {%- if not resumed %},
+{{ second_moving_windows }}
+        {%- endif %}
         {%- for fast, slow, signal in extra.macd %}
         {%- set suffix = fast ~ '_' ~ slow ~ '_' ~ signal %},
         {{ macd_signal('macd_line_' ~ suffix, slow, signal, order_by=order, resume_from=state.get('macd_signal_' ~ suffix)) }} as macd_signal_line_{{ suffix }}
