@@ -237,12 +237,15 @@ full_history_bars as (
 
 ),
 
+-- The windows over moving-window values look back at most 19 rows (CCI's 20 lags of the typical
+-- price; the slow %D 4): only the rows from 19 before the anchor on are read.
 {{ path }}_second_moving as (
 
     select
         *,
 {{ second_moving_windows }}
     from {{ path }}_moving
+    where steps_after_anchor >= -19
 
 ),
 
