@@ -135,8 +135,60 @@ def _incremental(session, prices, this, params):
     return pd.concat([replayed, continued], ignore_index=True)
 
 
+# Symbols computed per batch on a DuckDB full build (whole symbols, at most ROWS_PER_BATCH rows;
+# a longer symbol is a batch of its own): 10M price rows (2,000 symbols x 20 years) as one pandas
+# frame, its sorted copy, the computed columns and the concatenated result held several GiB in the
+# dbt process. Each batch's rows go into a temp table of this connection, returned as a relation.
+ROWS_PER_BATCH = 1_000_000
+PRICES_VIEW = "path_indicators_prices"
+SYMBOLS_TABLE = "path_indicators_symbols"
+BATCH_TABLE = "path_indicators_batches"
+
+
+def _batches(row_counts):
+    """[first, end) ranges of symbol numbers holding at most ROWS_PER_BATCH rows (one symbol at least)."""
+    first, rows = 0, 0
+    for number, row_count in enumerate(row_counts):
+        if rows + row_count > ROWS_PER_BATCH and number > first:
+            yield first, number
+            first, rows = number, 0
+        rows += row_count
+    if len(row_counts) > first:
+        yield first, len(row_counts)
+
+
+def _full_build(session, prices, params):
+    from strategy_engine.path import path_indicators
+
+    prices.create_view(PRICES_VIEW, replace=True)
+    session.execute(f"""
+        create or replace temp table {SYMBOLS_TABLE} as
+        select row_number() over (order by symbol) - 1 as symbol_number, symbol, row_count
+        from (select symbol, count(*) as row_count from {PRICES_VIEW} group by symbol)
+    """)
+    numbered_counts = session.sql(f"select row_count from {SYMBOLS_TABLE} order by symbol_number").fetchall()
+    row_counts = [row[0] for row in numbered_counts]
+    columns = [("symbol", "varchar"), ("trade_date", "date"), *((c, "double") for c in ["high", "low", "close"]),
+               *params.output_columns()]
+    session.execute(f"create or replace temp table {BATCH_TABLE} ({', '.join(f'{n} {t}' for n, t in columns)})")
+    for first, end in _batches(row_counts):
+        batch = session.sql(f"""
+            select {", ".join(f"prices.{c}" for c in PRICE_COLUMNS)}
+            from {PRICES_VIEW} as prices
+            inner join {SYMBOLS_TABLE} as numbered on prices.symbol = numbered.symbol
+            where numbered.symbol_number >= {first} and numbered.symbol_number < {end}
+        """).df()
+        computed = path_indicators(batch, params)
+        # By name, so the column order of the frame does not matter; DuckDB casts the pandas
+        # datetime64 trade_date to the DATE column.
+        session.from_df(computed).query("computed", f"""
+            insert into {BATCH_TABLE} by name select * from computed
+        """)
+    return session.table(BATCH_TABLE)
+
+
 def model(dbt, session):
-    from strategy_engine.path import PathIndicatorParams, path_indicators
+    from strategy_engine.path import PathIndicatorParams
 
     # dbt only hands a Python model the config keys it reads in a plain dbt.config.get(...) call.
     raw_params = dbt.config.get("path_indicator_params")
@@ -145,10 +197,9 @@ def model(dbt, session):
     if dbt.config.get("target_type") == "bigquery":
         return _spark_model(prices, params)
     prices = prices.select(", ".join(PRICE_COLUMNS))
-    if dbt.is_incremental:
-        result = _incremental(session, prices, dbt.this, params)
-    else:
-        result = path_indicators(prices.df(), params)
+    if not dbt.is_incremental:
+        return _full_build(session, prices, params)
+    result = _incremental(session, prices, dbt.this, params)
     # DuckDB hands dates to pandas as datetime64; give them back as DATE.
     result["trade_date"] = result["trade_date"].dt.date
     return result
