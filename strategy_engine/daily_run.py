@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,6 +33,11 @@ SIGNAL_PATH = ["+signals", "+daily_signal_digest", "strategy_param_sets"]
 # most of a small daily run. --full-refresh and plain `dbt build` run every test on its own.
 DAILY_SKIPPED_RESOURCES = ["--exclude-resource-type", "unit_test"]
 SIGNAL_STEP_THREADS = ["--threads", "1"]
+# DuckDB's memory_limit of a daily (not --full-refresh) run on a local target, unless
+# SE_DUCKDB_MEMORY_LIMIT is set: profiles/profiles.yml's default is sized for a full build, and
+# DuckDB keeps table pages cached up to its limit, so a daily run held 7.4 GiB at 2000x20y with
+# 16GB. A daily run reads only its new days and their recent history (docs/BENCHMARKS.md, findings).
+DAILY_MEMORY_LIMIT = "3GB"
 DAILY_LEFT_OUT = [f"test_name:{name},config.severity:ERROR" for name in ("not_null", "unique", "unique_combination")]
 
 
@@ -116,10 +122,18 @@ def run_daily(options: RunOptions) -> int:
     configure_logging()
     run = ops.RunRecord(ops.new_run_id(), "run", options.day, options.target)
     token = RUN_ID.set(run.run_id)
+    # Only for this run (the profile reads the variable at each dbt invocation); a caller's own
+    # SE_DUCKDB_MEMORY_LIMIT wins.
+    set_limit = (not options.full_refresh and options.target in marts.DUCKDB_TARGETS
+                 and "SE_DUCKDB_MEMORY_LIMIT" not in os.environ)
+    if set_limit:
+        os.environ["SE_DUCKDB_MEMORY_LIMIT"] = DAILY_MEMORY_LIMIT
     try:
         return _run(options, run)
     finally:
         RUN_ID.reset(token)
+        if set_limit:
+            os.environ.pop("SE_DUCKDB_MEMORY_LIMIT", None)
 
 
 def _run(options: RunOptions, run: ops.RunRecord) -> int:
