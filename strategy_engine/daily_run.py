@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -37,7 +39,10 @@ SIGNAL_STEP_THREADS = ["--threads", "1"]
 # SE_DUCKDB_MEMORY_LIMIT is set: profiles/profiles.yml's default is sized for a full build, and
 # DuckDB keeps table pages cached up to its limit, so a daily run held 7.4 GiB at 2000x20y with
 # 16GB. A daily run reads only its new days and their recent history (docs/BENCHMARKS.md, findings).
+# It is set after the job's parse: the profile's settings are part of dbt's partial-parse key, so a
+# parse with another limit than the last `dbt build` would parse the whole project again.
 DAILY_MEMORY_LIMIT = "3GB"
+MEMORY_LIMIT_VARIABLE = "SE_DUCKDB_MEMORY_LIMIT"
 DAILY_LEFT_OUT = [f"test_name:{name},config.severity:ERROR" for name in ("not_null", "unique", "unique_combination")]
 
 
@@ -122,18 +127,25 @@ def run_daily(options: RunOptions) -> int:
     configure_logging()
     run = ops.RunRecord(ops.new_run_id(), "run", options.day, options.target)
     token = RUN_ID.set(run.run_id)
-    # Only for this run (the profile reads the variable at each dbt invocation); a caller's own
-    # SE_DUCKDB_MEMORY_LIMIT wins.
-    set_limit = (not options.full_refresh and options.target in marts.DUCKDB_TARGETS
-                 and "SE_DUCKDB_MEMORY_LIMIT" not in os.environ)
-    if set_limit:
-        os.environ["SE_DUCKDB_MEMORY_LIMIT"] = DAILY_MEMORY_LIMIT
     try:
         return _run(options, run)
     finally:
         RUN_ID.reset(token)
-        if set_limit:
-            os.environ.pop("SE_DUCKDB_MEMORY_LIMIT", None)
+
+
+@contextmanager
+def daily_memory_limit(options: RunOptions) -> Iterator[None]:
+    """DAILY_MEMORY_LIMIT for the dbt invocations inside (the profile reads the variable at each
+    invocation) on a daily run of a DuckDB target; a caller's own SE_DUCKDB_MEMORY_LIMIT wins."""
+    applies = (not options.full_refresh and options.target in marts.DUCKDB_TARGETS
+               and MEMORY_LIMIT_VARIABLE not in os.environ)
+    if applies:
+        os.environ[MEMORY_LIMIT_VARIABLE] = DAILY_MEMORY_LIMIT
+    try:
+        yield
+    finally:
+        if applies:
+            os.environ.pop(MEMORY_LIMIT_VARIABLE, None)
 
 
 def _run(options: RunOptions, run: ops.RunRecord) -> int:
@@ -208,7 +220,8 @@ def _build(options: RunOptions, run: ops.RunRecord, steps: list[tuple[str, list[
             print(f"      skipping the {name} step after a failure", flush=True)
             continue
         print(f"      dbt {' '.join(args)} ...", flush=True)
-        outcome = job.invoke(args)
+        with daily_memory_limit(options):
+            outcome = job.invoke(args)
         outcome.keep_run_results(name)
         run.model_timings.update({
             r["unique_id"]: round(float(r.get("execution_time") or 0.0), 3)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from strategy_engine import cli
+from strategy_engine import cli, daily_run, ops
 from strategy_engine.daily_run import SIGNAL_STEP_THREADS, RunOptions, build_steps
-from strategy_engine.dbt_invoke import DbtJob, job_target_path, run_dbt
+from strategy_engine.dbt_invoke import DbtJob, DbtOutcome, job_target_path, run_dbt
 
 SESSIONS = ["2022-01-27", "2022-01-28", "2022-01-31", "2022-02-01"]
 SYMBOLS = ["INFY", "TCS", "RELIANCE"]
@@ -259,3 +260,39 @@ def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_ro
     assert not failed.success
     failed_tests = [r["unique_id"] for r in failed.failures]
     assert failed_tests and all(".accepted_values_int_strategy" in uid for uid in failed_tests)
+
+
+def test_daily_memory_limit_is_set_for_the_builds_after_the_parse(
+        runner_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile's settings are part of dbt's partial-parse key: the job parses with the limit a
+    plain `dbt build` had (so the first daily job after one reuses its parse) and only its build
+    invocations get DAILY_MEMORY_LIMIT; the variable is gone after the job."""
+    monkeypatch.delenv(daily_run.MEMORY_LIMIT_VARIABLE, raising=False)
+    seen: list[tuple[str, str | None]] = []
+
+    class RecordingJob:
+        def __init__(self, target: str) -> None:
+            self.parse_mode, self.parse_seconds = "unchanged", 0.0
+
+        def parse(self) -> DbtOutcome:
+            seen.append(("parse", os.environ.get(daily_run.MEMORY_LIMIT_VARIABLE)))
+            return DbtOutcome(success=True, results=[], target_path=runner_env)
+
+        def invoke(self, args: list[str]) -> DbtOutcome:
+            seen.append((args[0], os.environ.get(daily_run.MEMORY_LIMIT_VARIABLE)))
+            return DbtOutcome(success=True, results=[], target_path=runner_env)
+
+    monkeypatch.setattr(daily_run, "DbtJob", RecordingJob)
+    options = RunOptions(day=date(2022, 2, 1), target="local")
+    record = ops.RunRecord("test-run", "run", options.day, options.target)
+    daily_run._build(options, record, [("backtest", ["build"])])
+    assert seen == [("parse", None), ("build", daily_run.DAILY_MEMORY_LIMIT)]
+    assert daily_run.MEMORY_LIMIT_VARIABLE not in os.environ
+
+    seen.clear()  # a caller's own limit wins, and a full refresh keeps the profile's
+    monkeypatch.setenv(daily_run.MEMORY_LIMIT_VARIABLE, "5GB")
+    daily_run._build(options, record, [("backtest", ["build"])])
+    monkeypatch.delenv(daily_run.MEMORY_LIMIT_VARIABLE)
+    daily_run._build(RunOptions(day=options.day, target="local", full_refresh=True), record,
+                     [("backtest", ["build"])])
+    assert seen == [("parse", "5GB"), ("build", "5GB"), ("parse", None), ("build", None)]
