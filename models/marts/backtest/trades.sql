@@ -70,17 +70,6 @@ cost_rates as (
 
 ),
 
--- each symbol's last trading day in the warehouse, where its open trades are marked
-last_trading_days as (
-
-    select
-        symbol,
-        max(trade_date) as last_trade_date
-    from prices
-    group by 1
-
-),
-
 entry_signals as (
 
     select
@@ -139,6 +128,59 @@ round_trips as (
 
 ),
 
+-- the days whose prices the round trips read: their entry and exit signal days
+signal_days as (
+
+    select
+        symbol,
+        entry_signal_date as trade_date
+    from round_trips
+    union distinct
+    select
+        symbol,
+        exit_signal_date as trade_date
+    from round_trips
+    where exit_signal_date is not null
+
+),
+
+-- One read of int_backtest_prices for the signal days and each symbol's last day, where its open
+-- trades are marked: the last day is the only one without a next day. A daily run re-reads few
+-- round trips, so this keeps a few thousand rows instead of joining (and grouping, for the last
+-- day) the whole price history five times. A signal day's next_trade_date is the symbol's next
+-- row, so its day_number is the signal day's plus one.
+price_days as (
+
+    select
+        prices.symbol,
+        prices.trade_date,
+        prices.close,
+        prices.next_trade_date,
+        prices.next_open,
+        prices.day_number
+    from prices
+    left join signal_days
+        on
+            prices.symbol = signal_days.symbol
+            and prices.trade_date = signal_days.trade_date
+    where
+        prices.next_trade_date is null
+        or signal_days.symbol is not null
+
+),
+
+last_trading_days as (
+
+    select
+        symbol,
+        trade_date as last_trade_date,
+        close as last_close,
+        day_number as last_day_number
+    from price_days
+    where next_trade_date is null
+
+),
+
 filled as (
 
     select
@@ -148,17 +190,21 @@ filled as (
         round_trips.entry_signal_date,
         entry_day.next_trade_date as entry_date,
         entry_day.next_open as entry_price,
+        entry_day.day_number + 1 as entry_day_number,
         round_trips.exit_signal_date,
         exit_day.next_trade_date as exit_date,
         exit_day.next_open as exit_fill_price,
-        last_trading_days.last_trade_date
+        exit_day.day_number + 1 as exit_fill_day_number,
+        last_trading_days.last_trade_date,
+        last_trading_days.last_close,
+        last_trading_days.last_day_number
     from round_trips
-    inner join prices as entry_day
+    inner join price_days as entry_day
         on
             round_trips.symbol = entry_day.symbol
             and round_trips.entry_signal_date = entry_day.trade_date
     inner join last_trading_days on round_trips.symbol = last_trading_days.symbol
-    left join prices as exit_day
+    left join price_days as exit_day
         on
             round_trips.symbol = exit_day.symbol
             and round_trips.exit_signal_date = exit_day.trade_date
@@ -185,33 +231,21 @@ with_exit_reason as (
 marked as (
 
     select
-        with_exit_reason.strategy_id,
-        with_exit_reason.param_set_id,
-        with_exit_reason.symbol,
-        with_exit_reason.entry_signal_date,
-        with_exit_reason.entry_date,
-        with_exit_reason.entry_price,
-        with_exit_reason.exit_date is null as is_open,
-        case when with_exit_reason.exit_date is not null then with_exit_reason.exit_signal_date end as exit_signal_date,
-        with_exit_reason.exit_date,
-        coalesce(with_exit_reason.exit_fill_price, last_day.close) as exit_price,
-        coalesce(with_exit_reason.exit_date, with_exit_reason.last_trade_date) as marked_date,
-        case when with_exit_reason.exit_date is not null then with_exit_reason.signalled_exit_reason end as exit_reason,
-        entry_calendar.day_number as entry_day_number,
-        coalesce(exit_calendar.day_number, last_day.day_number) as exit_day_number
+        strategy_id,
+        param_set_id,
+        symbol,
+        entry_signal_date,
+        entry_date,
+        entry_price,
+        exit_date is null as is_open,
+        case when exit_date is not null then exit_signal_date end as exit_signal_date,
+        exit_date,
+        coalesce(exit_fill_price, last_close) as exit_price,
+        coalesce(exit_date, last_trade_date) as marked_date,
+        case when exit_date is not null then signalled_exit_reason end as exit_reason,
+        entry_day_number,
+        case when exit_date is not null then exit_fill_day_number else last_day_number end as exit_day_number
     from with_exit_reason
-    inner join prices as entry_calendar
-        on
-            with_exit_reason.symbol = entry_calendar.symbol
-            and with_exit_reason.entry_date = entry_calendar.trade_date
-    inner join prices as last_day
-        on
-            with_exit_reason.symbol = last_day.symbol
-            and with_exit_reason.last_trade_date = last_day.trade_date
-    left join prices as exit_calendar
-        on
-            with_exit_reason.symbol = exit_calendar.symbol
-            and with_exit_reason.exit_date = exit_calendar.trade_date
 
 ),
 
