@@ -17,19 +17,23 @@ market_data as (
 
 ),
 
--- The last stored row of every symbol (one all-NULL row on a first build, matching nothing).
+-- The last stored row of every symbol (one all-NULL row on a first build, matching nothing): the
+-- only one without a next day, since each run rewrites a symbol's last stored day with its next.
+-- A filter instead of grouping the whole history by symbol to join its last day back; grouped by
+-- symbol (max() of its one row) so that DuckDB expects one row per symbol: joined to staging
+-- otherwise, it expected 15M-54M rows at 250 x 10 y and sized the windows below for them.
 stored_last_days as (
 
     {%- if is_incremental() %}
         select
-            stored.symbol,
-            stored.trade_date,
-            stored.previous_close,
-            stored.previous_trade_date,
-            stored.day_number
-        from (
-            {{ last_stored_rows(this, ['symbol'], 'trade_date') }}
-        ) as stored
+            symbol,
+            max(trade_date) as trade_date,
+            max(previous_close) as previous_close,
+            max(previous_trade_date) as previous_trade_date,
+            max(day_number) as day_number
+        from {{ this }}
+        where next_trade_date is null
+        group by symbol
     {%- else %}
         select
             cast(null as {{ dbt.type_string() }}) as symbol,
