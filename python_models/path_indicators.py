@@ -6,16 +6,17 @@ the dbt var ``path_indicator_params`` (handed in as JSON by path_indicators.yml)
 
 - DuckDB, first build or --full-refresh: every symbol from its first row.
 - DuckDB, incremental: each symbol continues from the state stored on its last row and only its
-  new rows are computed. A symbol is replayed from its first row instead when any stored row no
-  longer matches stg_market_data (a late corporate action re-adjusts its history, a corrected
-  price) or when it is still inside a warm-up. delete+insert on (symbol, trade_date) then
-  replaces exactly the rows returned.
+  new rows are computed. A symbol is replayed from its first row instead when stg_market_data
+  restaged it (a late corporate action re-adjusts its history, a corrected price: a staged row
+  newer than its stored rows, by run stamps) or when it is still inside a warm-up. delete+insert
+  on (symbol, trade_date) then replaces exactly the rows returned.
 - BigQuery: runs on Dataproc Serverless (configured in dbt_project.yml); Spark groups the rows by
   symbol and applies the same per-symbol function with ``applyInPandas`` (always every row; the
   merge on (symbol, trade_date) makes that equal to a full refresh).
 """
 
 import json
+from datetime import UTC, datetime
 
 PRICE_COLUMNS = ["symbol", "trade_date", "high", "low", "close"]
 
@@ -31,34 +32,49 @@ def _spark_model(prices, params):
     def per_symbol(frame):
         return path_indicators(frame, params)
 
-    return prices.select(*PRICE_COLUMNS).groupBy("symbol").applyInPandas(per_symbol, schema=schema)
+    from pyspark.sql import functions
+
+    computed = prices.select(*PRICE_COLUMNS).groupBy("symbol").applyInPandas(per_symbol, schema=schema)
+    return computed.withColumn("computed_at", functions.current_timestamp())
 
 
-def _changed_or_new_symbols(prices, this):
-    """Symbols whose stored rows differ from today's prices up to their last stored date, or new."""
+def _replayed_or_new_symbols(staged, this):
+    """Symbols to compute from their first row: new ones, and stored ones that stg_market_data
+    restaged (a staged row dated on or before the symbol's last stored day is newer than its stored
+    rows) or whose last stored day is not staged any more. The rule of
+    macros/warehouse/delete_replayed_groups.sql, by run stamps: only the staged rows newer than the
+    oldest stored stamp are read (DuckDB skips older row groups), not the whole history. A symbol
+    staged after the last successful build is newer than every stored stamp, so a new symbol is
+    among them too. Rows stored before the stamp existed (no computed_at column): every symbol."""
+    if "computed_at" not in staged.query("staged", f"select * from {this} limit 0").columns:
+        return {row[0] for row in staged.query("staged", "select distinct symbol from staged").fetchall()}
     return {
         row[0]
-        for row in prices.query(
-            "prices",
+        for row in staged.query(
+            "staged",
             f"""
             with
-            stored as (select symbol, trade_date, high, low, close from {this}),
-            last_stored as (select symbol, max(trade_date) as last_date from stored group by symbol),
-            current_prices as (
-                select prices.symbol, prices.trade_date, prices.high, prices.low, prices.close,
-                       last_stored.last_date
-                from prices left join last_stored on prices.symbol = last_stored.symbol
-                where last_stored.last_date is null or prices.trade_date <= last_stored.last_date
+            stored as (
+                select symbol, max(trade_date) as last_date, max(computed_at) as watermark
+                from {this}
+                group by symbol
+            ),
+            newer as (
+                select symbol, trade_date, computed_at
+                from staged
+                where computed_at > coalesce((select min(stored.watermark) from stored), timestamp '1900-01-01')
             )
-            select distinct coalesce(current_prices.symbol, stored.symbol)
-            from current_prices
-            full outer join stored
-                on current_prices.symbol = stored.symbol and current_prices.trade_date = stored.trade_date
-            where current_prices.symbol is null
-               or stored.symbol is null
-               or current_prices.high is distinct from stored.high
-               or current_prices.low is distinct from stored.low
-               or current_prices.close is distinct from stored.close
+            select stored.symbol
+            from stored
+            left join staged on staged.symbol = stored.symbol and staged.trade_date = stored.last_date
+            where staged.symbol is null or stored.watermark is null
+            union
+            select newer.symbol
+            from newer
+            left join stored on newer.symbol = stored.symbol
+            where
+                stored.symbol is null
+                or (newer.trade_date <= stored.last_date and newer.computed_at > stored.watermark)
             """,
         ).fetchall()
     }
@@ -108,12 +124,12 @@ def _stored_tails(session, this, tail_rows):
     """).df()
 
 
-def _incremental(session, prices, this, params):
+def _incremental(session, staged, prices, this, params):
     import pandas as pd
 
     from strategy_engine.path import continue_path_indicators, path_indicators
 
-    replay = _changed_or_new_symbols(prices, this)
+    replay = _replayed_or_new_symbols(staged, this)
     tail_rows = max([2, *(c.period for c in params.chandelier_long)])
     stored_tails = _stored_tails(session, this, tail_rows)
     stored_tails = stored_tails[~stored_tails["symbol"].isin(replay)]
@@ -130,8 +146,10 @@ def _incremental(session, prices, this, params):
     replay |= warming_up
     if not replay:
         return continued
-    every_price = prices.df()
-    replayed = path_indicators(every_price[every_price["symbol"].isin(replay)], params)
+    # Only the replayed symbols' prices (not every staged row) come into pandas.
+    session.register(REPLAYED_VIEW, pd.DataFrame({"symbol": sorted(replay)}))
+    replayed_prices = prices.query("prices", f"select prices.* from prices inner join {REPLAYED_VIEW} using (symbol)")
+    replayed = path_indicators(replayed_prices.df(), params)
     return pd.concat([replayed, continued], ignore_index=True)
 
 
@@ -141,6 +159,7 @@ def _incremental(session, prices, this, params):
 # dbt process. Each batch's rows go into a temp table of this connection, returned as a relation.
 ROWS_PER_BATCH = 1_000_000
 PRICES_VIEW = "path_indicators_prices"
+REPLAYED_VIEW = "path_indicators_replayed_symbols"
 SYMBOLS_TABLE = "path_indicators_symbols"
 BATCH_TABLE = "path_indicators_batches"
 
@@ -157,7 +176,7 @@ def _batches(row_counts):
         yield first, len(row_counts)
 
 
-def _full_build(session, prices, params):
+def _full_build(session, prices, params, computed_at):
     from strategy_engine.path import path_indicators
 
     prices.create_view(PRICES_VIEW, replace=True)
@@ -169,7 +188,7 @@ def _full_build(session, prices, params):
     numbered_counts = session.sql(f"select row_count from {SYMBOLS_TABLE} order by symbol_number").fetchall()
     row_counts = [row[0] for row in numbered_counts]
     columns = [("symbol", "varchar"), ("trade_date", "date"), *((c, "double") for c in ["high", "low", "close"]),
-               *params.output_columns()]
+               *params.output_columns(), ("computed_at", "timestamptz")]
     session.execute(f"create or replace temp table {BATCH_TABLE} ({', '.join(f'{n} {t}' for n, t in columns)})")
     for first, end in _batches(row_counts):
         batch = session.sql(f"""
@@ -182,7 +201,8 @@ def _full_build(session, prices, params):
         # By name, so the column order of the frame does not matter; DuckDB casts the pandas
         # datetime64 trade_date to the DATE column.
         session.from_df(computed).query("computed", f"""
-            insert into {BATCH_TABLE} by name select * from computed
+            insert into {BATCH_TABLE} by name
+            select *, cast('{computed_at.isoformat()}' as timestamptz) as computed_at from computed
         """)
     return session.table(BATCH_TABLE)
 
@@ -193,13 +213,17 @@ def model(dbt, session):
     # dbt only hands a Python model the config keys it reads in a plain dbt.config.get(...) call.
     raw_params = dbt.config.get("path_indicator_params")
     params = PathIndicatorParams.from_config(json.loads(raw_params or "{}"))
-    prices = dbt.ref("stg_market_data")
+    staged = dbt.ref("stg_market_data")
     if dbt.config.get("target_type") == "bigquery":
-        return _spark_model(prices, params)
-    prices = prices.select(", ".join(PRICE_COLUMNS))
+        return _spark_model(staged, params)
+    # The run stamp of the rows written (a Python model cannot read dbt's run_started_at): later
+    # than every staged row this run read, earlier than any row a later run stages.
+    computed_at = datetime.now(UTC)
+    prices = staged.select(", ".join(PRICE_COLUMNS))
     if not dbt.is_incremental:
-        return _full_build(session, prices, params)
-    result = _incremental(session, prices, dbt.this, params)
+        return _full_build(session, prices, params, computed_at)
+    result = _incremental(session, staged, prices, dbt.this, params)
     # DuckDB hands dates to pandas as datetime64; give them back as DATE.
     result["trade_date"] = result["trade_date"].dt.date
+    result["computed_at"] = computed_at
     return result

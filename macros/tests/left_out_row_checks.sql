@@ -10,7 +10,8 @@
     model's YAML; a full build selects every test itself and this query then checks nothing.
     Each check runs the test's own SQL and counts its rows, the count dbt would fail the test with.
     Returns one row per failing check: tested node, check, columns and that count.
-    Only tests of severity error are included (a warning must not fail the build).
+    Only tests of severity error are included (a warning must not fail the build). A model with
+    meta `checked_on_daily_runs: false` (a view no daily run reads) is left to full builds.
 -#}
 {% macro left_out_row_checks() -%}
     {%- set checks = [] -%}
@@ -31,7 +32,9 @@
             {%- set tested_id = test.attached_node or (test.depends_on.nodes | first) -%}
             {%- set tested = graph.nodes.get(tested_id) or graph.sources.get(tested_id) -%}
             {%- set is_built = tested_id in built or tested_id in read_sources -%}
-            {%- if tested is not none and is_built and tested.config.materialized != 'ephemeral' -%}
+            {%- set meta = (tested.config.meta or {}) if tested is not none else {} -%}
+            {%- set checked_daily = tested is not none and meta.get('checked_on_daily_runs', true) -%}
+            {%- if checked_daily and is_built and tested.config.materialized != 'ephemeral' -%}
                 {%- set relation = api.Relation.create(
                     database=tested.database, schema=tested.schema,
                     identifier=tested.identifier if tested.resource_type == 'source' else tested.alias) -%}

@@ -6,8 +6,9 @@
 -- indicator is a closed-form window sum (macros/indicators/linear_recurrence.sql).
 --
 -- Incremental. A first run (or --full-refresh) computes every symbol from its first row. A daily
--- run first deletes the symbols whose stored rows no longer match stg_market_data (pre_hook
--- delete_restated_symbols: late corporate action, corrected price, late day), then:
+-- run first deletes the symbols that stg_market_data restaged (late corporate action, corrected
+-- price, late day: pre_hook delete_replayed_groups, a staged row of the symbol newer than its
+-- stored rows, or its last stored day not staged any more), then:
 --   * symbols with a stored history of at least `history_rows` rows resume: only their new days
 --     are computed, from the last `history_rows` stored days of prices (enough for the longest
 --     window, SMA 200) and the recursion state stored on their last row (EMAs, MACD, Wilder
@@ -18,7 +19,7 @@
 -- delete+insert (DuckDB) / merge (BigQuery) on (symbol, trade_date) writes the rows returned.
 -- depends_on: {{ ref('stg_market_data') }}
 {{ config(**daily_table_config(unique_key=['symbol', 'trade_date'])) }}
-{{ config(pre_hook="{{ delete_restated_symbols(ref('stg_market_data'), ['open', 'high', 'low', 'close', 'volume']) }}") }}
+{{ config(pre_hook="{{ delete_replayed_groups(ref('stg_market_data'), ['symbol'], ['symbol']) }}") }}
 {%- set state_columns = [
     'ema_12', 'ema_26', 'ema_50', 'ema_200', 'macd_fast_ema', 'macd_signal',
     'rsi_average_gain_14', 'rsi_average_loss_14', 'atr_14',

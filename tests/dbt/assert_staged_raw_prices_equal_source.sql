@@ -1,5 +1,7 @@
 -- Staging must not lose precision: every staged raw price equals the loaded one exactly
 -- (a 32-bit float cast would round 1085.10 to 1085.0999755859375 and fail here).
+-- Checks the rows this run staged (all of them on a build from empty): a staged row is never
+-- rewritten in place, and a changed input row restages its symbol with a new stamp.
 with
 
 source_rows as (
@@ -8,6 +10,7 @@ source_rows as (
 
 staged as (
     select * from {{ ref('stg_market_data') }}
+    where computed_at >= {{ run_stamp() }}
 ),
 
 final as (

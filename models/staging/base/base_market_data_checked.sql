@@ -10,7 +10,9 @@
 -- row changed, vanished or has copies, a future_date rejection, a NULL key), then checks only the
 -- input rows whose key is not stored: the new day plus the symbols just deleted. Every check below
 -- looks at one (symbol, trade_date) key at a time, so checking whole keys equals a full refresh.
-{{ config(materialized='incremental', incremental_strategy=append_only_strategy()) }}
+-- computed_at stamps the run that checked the row: stg_market_data restages a symbol when one of
+-- its rows was checked again after the symbol was staged, instead of comparing whole tables.
+{{ config(materialized='incremental', incremental_strategy=append_only_strategy(), on_schema_change='append_new_columns') }}
 {{ config(pre_hook="{{ delete_reloaded_market_data(source('trading_data', 'market_data'), [
     'open', 'high', 'low', 'close', 'volume', 'traded_value', 'trades', 'series', 'exchange',
     'source_file', 'loaded_at',
@@ -86,7 +88,8 @@ final as (
             when trade_date > current_date then 'future_date'
             when has_conflicting_copies then 'duplicate_key_conflicting_values'
             when copy_number > 1 then 'duplicate_row'
-        end as reject_reason
+        end as reject_reason,
+        {{ run_stamp() }} as computed_at
     from keyed
 
 )
