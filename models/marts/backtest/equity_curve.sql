@@ -40,21 +40,120 @@ strategy_param_sets as (
 
 ),
 
--- The last stored row of every group (one all-NULL row on a first build, matching nothing).
+-- noqa: disable=LT02,ST03
+-- (sqlfluff cannot follow the indentation of CTEs inside a Jinja conditional, nor see that the
+-- incremental-only CTEs are used.)
+{%- if is_incremental() %}
+
+-- The rows the latest run wrote (computed_at is its stamp). A run writes a group's days after its
+-- last stored day, or all its days when it replays the group, so every group it wrote has its last
+-- stored row among them: a daily run reads these instead of grouping the whole table by group
+-- (7M rows at 250 x 10 y, two thirds of the select's time).
+latest_rows as (
+
+    select
+        strategy_id,
+        param_set_id,
+        symbol,
+        trade_date,
+        equity,
+        gross_equity,
+        benchmark_equity
+    from {{ this }}
+    where computed_at = (select max(computed_at) from {{ this }})
+
+),
+
+latest_last_rows as (
+
+    {{ last_stored_rows('latest_rows', ['strategy_id', 'param_set_id', 'symbol'], 'trade_date') }}
+
+),
+
+-- The groups computed below that the latest run did not write (a symbol without a new day, a
+-- portfolio or set it skipped): only their last rows are looked up in the whole table. In a plain
+-- daily run there are none, and DuckDB does not scan the table for them.
+unwritten_groups as (
+
+    select
+        strategy_param_sets.strategy_id,
+        strategy_param_sets.param_set_id,
+        group_symbols.symbol
+    from strategy_param_sets
+    cross join (
+        select distinct symbol from prices
+        union all
+        select '__PORTFOLIO__' as symbol
+    ) as group_symbols
+    left join latest_last_rows
+        on
+            strategy_param_sets.strategy_id = latest_last_rows.strategy_id
+            and strategy_param_sets.param_set_id = latest_last_rows.param_set_id
+            and group_symbols.symbol = latest_last_rows.symbol
+    where latest_last_rows.symbol is null
+
+),
+
+unwritten_last_rows as (
+
+    select
+        stored.strategy_id,
+        stored.param_set_id,
+        stored.symbol,
+        stored.trade_date,
+        stored.equity,
+        stored.gross_equity,
+        stored.benchmark_equity
+    from {{ this }} as stored
+    inner join (
+        select
+            unwritten_rows.strategy_id,
+            unwritten_rows.param_set_id,
+            unwritten_rows.symbol,
+            max(unwritten_rows.trade_date) as last_date
+        from {{ this }} as unwritten_rows
+        inner join unwritten_groups
+            on
+                unwritten_rows.strategy_id = unwritten_groups.strategy_id
+                and unwritten_rows.param_set_id = unwritten_groups.param_set_id
+                and unwritten_rows.symbol = unwritten_groups.symbol
+        group by 1, 2, 3
+    ) as last_days
+        on
+            stored.strategy_id = last_days.strategy_id
+            and stored.param_set_id = last_days.param_set_id
+            and stored.symbol = last_days.symbol
+            and stored.trade_date = last_days.last_date
+
+),
+
+{%- endif %}
+-- noqa: enable=LT02,ST03
+
+-- The last stored row of every group computed below (one all-NULL row on a first build, matching
+-- nothing).
 stored_last_rows as (
 
     {%- if is_incremental() %}
         select
-            stored.strategy_id,
-            stored.param_set_id,
-            stored.symbol,
-            stored.trade_date as last_date,
-            stored.equity,
-            stored.gross_equity,
-            stored.benchmark_equity
-        from (
-            {{ last_stored_rows(this, ['strategy_id', 'param_set_id', 'symbol'], 'trade_date') }}
-        ) as stored
+            strategy_id,
+            param_set_id,
+            symbol,
+            trade_date as last_date,
+            equity,
+            gross_equity,
+            benchmark_equity
+        from latest_last_rows
+        union all
+        select
+            strategy_id,
+            param_set_id,
+            symbol,
+            trade_date as last_date,
+            equity,
+            gross_equity,
+            benchmark_equity
+        from unwritten_last_rows
     {%- else %}
         select
             cast(null as {{ dbt.type_string() }}) as strategy_id,
