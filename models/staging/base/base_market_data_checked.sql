@@ -6,9 +6,10 @@
 -- always add up to the input.
 --
 -- Incremental. A first run (or --full-refresh) checks every input row. A daily run first deletes
--- the stored rows that may have changed (pre_hook delete_reloaded_market_data: a key whose input
--- row changed, vanished or has copies, a future_date rejection, a NULL key), then checks only the
--- input rows whose key is not stored: the new day plus the symbols just deleted. Every check below
+-- the symbols whose stored rows may have changed (pre_hook delete_reloaded_market_data: an input
+-- row up to the symbol's last stored day changed, vanished, appeared or has copies, a future_date
+-- rejection; and every NULL key), then checks only the input rows whose key is not stored: each
+-- stored symbol's rows after its last stored day (the new day), every row of the others. Every check below
 -- looks at one (symbol, trade_date) key at a time, so checking whole keys equals a full refresh.
 -- computed_at stamps the run that checked the row: stg_market_data restages a symbol when one of
 -- its rows was checked again after the symbol was staged, instead of comparing whole tables.
@@ -27,12 +28,15 @@ loaded as (
 ),
 
 {% if is_incremental() -%}
-stored_keys as (
+-- Each stored symbol's last day. After the pre_hook a stored symbol's input rows up to that day
+-- are exactly its stored rows, so its unstored keys are the ones after it.
+stored_symbols as (
 
     select
         symbol,
-        trade_date
+        max(trade_date) as last_date
     from {{ this }}
+    group by symbol
 
 ),
 
@@ -42,11 +46,11 @@ typed as (
     select loaded.*
     from loaded
     {%- if is_incremental() %}
-        left join stored_keys
-            on
-                loaded.symbol = stored_keys.symbol
-                and loaded.trade_date = stored_keys.trade_date
-    where stored_keys.symbol is null
+        left join stored_symbols on loaded.symbol = stored_symbols.symbol
+    where
+        stored_symbols.last_date is null
+        or loaded.trade_date is null
+        or loaded.trade_date > stored_symbols.last_date
     {%- endif %}
 
 ),
