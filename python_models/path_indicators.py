@@ -114,8 +114,15 @@ def _stored_tails(session, this, tail_rows):
             group by symbol, stored_rows
             having count(*) = least(stored_rows, {tail_rows})
         ),
+        -- The others, by a semi-join that ends at once when there are none (a NOT IN read every
+        -- stored row: 6.7 s at 2,000 symbols x 20 years).
+        incomplete as (
+            select counts.symbol from counts
+            left join complete on counts.symbol = complete.symbol
+            where complete.symbol is null
+        ),
         other_tails as (
-            select * from ({numbered("stored.symbol not in (select complete.symbol from complete)")}) as numbered
+            select * from ({numbered("stored.symbol in (select incomplete.symbol from incomplete)")}) as numbered
             where rows_from_end <= {tail_rows}
         )
         select * from recent_tails where symbol in (select complete.symbol from complete)

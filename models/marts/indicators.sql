@@ -43,22 +43,38 @@
 {#- Resuming needs every recursion seeded at the anchor and every window inside the slice. #}
 {%- set history_rows = [250, (longest | max) + 50] | max %}
 {%- set paths = ['full_history', 'resumed'] if is_incremental() else ['full_history'] %}
+{#- Where a daily run looks: stored rows from two weeks before the newest stored day (a symbol's
+    last row is there unless it stopped trading), and staged rows newer than the newest stored
+    stamp (new days and restaged symbols). Read before the run as literals, so that the scans filter
+    by them (DuckDB then fetches the other columns only for those rows); offline (bigquery_check)
+    as subqueries. #}
+{%- set recent_from = "cast('1900-01-01' as date)" %}
+{%- set stored_through = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
+{%- if is_incremental() %}
+    {%- if var('se_offline_is_incremental', none) is not none %}
+        {%- set recent_from = dbt.dateadd('day', -14, '(select max(trade_date) from ' ~ this ~ ')') %}
+        {%- set stored_through = '(select max(computed_at) from ' ~ this ~ ')' %}
+    {%- elif execute %}
+        {%- set newest = run_query('select max(trade_date), cast(max(computed_at) as ' ~ dbt.type_string() ~ ') from ' ~ this).rows[0] %}
+        {%- if newest[0] is not none %}
+            {%- set recent_from = "cast('" ~ (newest[0] - modules.datetime.timedelta(days=14)).strftime('%Y-%m-%d') ~ "' as date)" %}
+            {#- The stamp as the warehouse prints it (with its UTC offset), read back exactly. #}
+            {%- set stored_through = adapter.dispatch('run_stamp', 'strategy_engine')(newest[1]) %}
+        {%- endif %}
+    {%- endif %}
+{%- endif %}
 
 with
 
 {% if is_incremental() -%}
-stored as (
-
-    select * from {{ this }}
-
-),
-
+-- The last bar index of each symbol with a recent stored row (two narrow columns of those rows).
 last_bar_indexes as (
 
     select
         symbol,
         max(bar_index) as last_bar_index
-    from stored
+    from {{ this }}
+    where trade_date >= {{ recent_from }}
     group by symbol
 
 ),
@@ -75,12 +91,14 @@ anchors as (
         {%- for column in state_columns %},
         max(stored.{{ column }}) as {{ column }}
         {%- endfor %}
-    from stored
+    from {{ this }} as stored
     inner join last_bar_indexes
         on
             stored.symbol = last_bar_indexes.symbol
             and stored.bar_index = last_bar_indexes.last_bar_index
-    where stored.bar_index >= {{ history_rows }}
+    where
+        stored.trade_date >= {{ recent_from }}
+        and stored.bar_index >= {{ history_rows }}
     group by stored.symbol
 
 ),
@@ -92,7 +110,7 @@ slice_starts as (
         stored.symbol,
         min(stored.trade_date) as first_date,
         min(stored.bar_index) as first_bar_index
-    from stored
+    from {{ this }} as stored
     inner join anchors
         on
             stored.symbol = anchors.symbol
@@ -139,6 +157,26 @@ resumed_bars as (
 
 ),
 
+-- Symbols with staged rows newer than every stored row: new days, restaged and new symbols.
+changed_symbols as (
+
+    select distinct symbol
+    from {{ ref('stg_market_data') }}
+    where computed_at > {{ stored_through }}
+
+),
+
+-- Those without an anchor (new, restaged, young, or without a recent stored row) are computed
+-- from their first row; a symbol with nothing new is not read at all.
+full_history_symbols as (
+
+    select changed_symbols.symbol
+    from changed_symbols
+    left join anchors on changed_symbols.symbol = anchors.symbol
+    where anchors.symbol is null
+
+),
+
 full_history_prices as (
 
     select
@@ -150,7 +188,7 @@ full_history_prices as (
         close,
         volume
     from {{ ref('stg_market_data') }}
-    where symbol not in (select anchors.symbol from anchors)
+    where symbol in (select full_history_symbols.symbol from full_history_symbols)
 
 ),
 

@@ -59,6 +59,12 @@
     is compiled. #}
 {%- set daily_path = false %}
 {%- set recent_from = '(select max(trade_date) from ' ~ this ~ ')' %}
+{#- The daily path's bounds, read before the run as literals so that the scans filter by them:
+    indicators rows newer than the stamp the stored rows were computed from, and the days re-read
+    for history from `read_from` on (400 days before the newest stored day, more than the longest
+    re-read window; a symbol whose history starts earlier is read as before, by its own bound). #}
+{%- set read_through = '(select max(indicators_computed_at) from ' ~ this ~ ')' %}
+{%- set read_from = dbt.dateadd('day', -400, recent_from) %}
 {%- if is_incremental() and param_sets %}
     {%- if var('se_offline_is_incremental', none) is not none %}
         {%- set daily_path = true %}
@@ -67,13 +73,17 @@
         {%- set counts = run_query(
             'select (select count(*) from ' ~ this ~ ') as stored_rows, (select count(*) from '
             ~ ref('indicators') ~ ' where computed_at <= (select max(indicators_computed_at) from '
-            ~ this ~ ')) as read_rows, (select max(trade_date) from ' ~ this ~ ') as last_date'
+            ~ this ~ ')) as read_rows, (select max(trade_date) from ' ~ this ~ ') as last_date, '
+            ~ '(select cast(max(indicators_computed_at) as ' ~ dbt.type_string() ~ ') from ' ~ this ~ ') as read_through'
         ) %}
         {%- set stored_rows, read_rows, last_date = counts.rows[0][0], counts.rows[0][1], counts.rows[0][2] %}
         {%- set daily_path = stored_rows > 0 and stored_rows == read_rows * (param_sets | length) %}
         {#- A literal date, so that the scan filters by it before any join. #}
         {%- if daily_path %}
             {%- set recent_from = "cast('" ~ (last_date - modules.datetime.timedelta(days=14)).strftime('%Y-%m-%d') ~ "' as date)" %}
+            {%- set read_from = "cast('" ~ (last_date - modules.datetime.timedelta(days=400)).strftime('%Y-%m-%d') ~ "' as date)" %}
+            {#- The stamp as the warehouse prints it (with its UTC offset), read back exactly. #}
+            {%- set read_through = adapter.dispatch('run_stamp', 'strategy_engine')(counts.rows[0][3]) %}
         {%- endif %}
     {%- endif %}
 {%- endif %}
@@ -100,8 +110,8 @@ path_indicators as (
 changed_symbols as (
 
     select distinct symbol
-    from indicator_bars
-    where computed_at > (select max(indicators_computed_at) from {{ this }})
+    from {{ ref('indicators') }}
+    where computed_at > {{ read_through }}
 
 ),
 
@@ -200,16 +210,57 @@ symbol_read_from as (
 
 ),
 
+{%- if daily_path %}
+
+-- Symbols whose re-read days start on or after read_from: those days are read with a constant
+-- bound first. Every other changed symbol is read as before, from its own first day.
+bounded_symbols as (
+
+    select symbol_read_from.symbol
+    from symbol_read_from
+    where
+        symbol_read_from.first_read_date >= {{ read_from }}
+        and symbol_read_from.symbol in (select changed_symbols.symbol from changed_symbols)
+
+),
+
+unbounded_symbols as (
+
+    select changed_symbols.symbol
+    from changed_symbols
+    left join bounded_symbols on changed_symbols.symbol = bounded_symbols.symbol
+    where bounded_symbols.symbol is null
+
+),
+{%- for cte, relation in [('read_bars', ref('indicators')), ('read_path_indicators', ref('path_indicators'))] %}
+
+{{ cte }} as (
+
+    select bounded_rows.*
+    from {{ relation }} as bounded_rows
+    inner join symbol_read_from on bounded_rows.symbol = symbol_read_from.symbol
+    where
+        bounded_rows.trade_date >= {{ read_from }}
+        and bounded_rows.trade_date >= symbol_read_from.first_read_date
+        and bounded_rows.symbol in (select bounded_symbols.symbol from bounded_symbols)
+    union all
+    select unbounded_rows.*
+    from {{ relation }} as unbounded_rows
+    left join symbol_read_from on unbounded_rows.symbol = symbol_read_from.symbol
+    where
+        (symbol_read_from.symbol is null or unbounded_rows.trade_date >= symbol_read_from.first_read_date)
+        and unbounded_rows.symbol in (select unbounded_symbols.symbol from unbounded_symbols)
+
+),
+{%- endfor %}
+{%- else %}
+
 read_bars as (
 
     select indicator_bars.*
     from indicator_bars
     left join symbol_read_from on indicator_bars.symbol = symbol_read_from.symbol
-    where
-        (symbol_read_from.symbol is null or indicator_bars.trade_date >= symbol_read_from.first_read_date)
-        {%- if daily_path %}
-        and indicator_bars.symbol in (select changed_symbols.symbol from changed_symbols)
-        {%- endif %}
+    where symbol_read_from.symbol is null or indicator_bars.trade_date >= symbol_read_from.first_read_date
 
 ),
 
@@ -218,13 +269,10 @@ read_path_indicators as (
     select path_indicators.*
     from path_indicators
     left join symbol_read_from on path_indicators.symbol = symbol_read_from.symbol
-    where
-        (symbol_read_from.symbol is null or path_indicators.trade_date >= symbol_read_from.first_read_date)
-        {%- if daily_path %}
-        and path_indicators.symbol in (select changed_symbols.symbol from changed_symbols)
-        {%- endif %}
+    where symbol_read_from.symbol is null or path_indicators.trade_date >= symbol_read_from.first_read_date
 
 ),
+{%- endif %}
 {%- else %}
 
 read_bars as (
