@@ -57,7 +57,7 @@
     {%- elif execute %}
         {%- set newest = run_query('select max(trade_date), cast(max(computed_at) as ' ~ dbt.type_string() ~ ') from ' ~ this).rows[0] %}
         {%- if newest[0] is not none %}
-            {%- set recent_from = "cast('" ~ (newest[0] - modules.datetime.timedelta(days=14)).strftime('%Y-%m-%d') ~ "' as date)" %}
+            {%- set recent_from = date_literal(newest[0], 14) %}
             {#- The stamp as the warehouse prints it (with its UTC offset), read back exactly. #}
             {%- set stored_through = adapter.dispatch('run_stamp', 'strategy_engine')(newest[1]) %}
         {%- endif %}

@@ -80,8 +80,8 @@
         {%- set daily_path = stored_rows > 0 and stored_rows == read_rows * (param_sets | length) %}
         {#- A literal date, so that the scan filters by it before any join. #}
         {%- if daily_path %}
-            {%- set recent_from = "cast('" ~ (last_date - modules.datetime.timedelta(days=14)).strftime('%Y-%m-%d') ~ "' as date)" %}
-            {%- set read_from = "cast('" ~ (last_date - modules.datetime.timedelta(days=400)).strftime('%Y-%m-%d') ~ "' as date)" %}
+            {%- set recent_from = date_literal(last_date, 14) %}
+            {%- set read_from = date_literal(last_date, 400) %}
             {#- The stamp as the warehouse prints it (with its UTC offset), read back exactly. #}
             {%- set read_through = adapter.dispatch('run_stamp', 'strategy_engine')(counts.rows[0][3]) %}
         {%- endif %}

@@ -27,7 +27,7 @@
     {%- elif execute %}
         {%- set newest = run_query('select max(trade_date) from ' ~ this).rows[0][0] %}
         {%- if newest is not none %}
-            {%- set recent_from = "cast('" ~ (newest - modules.datetime.timedelta(days=14)).strftime('%Y-%m-%d') ~ "' as date)" %}
+            {%- set recent_from = date_literal(newest, 14) %}
         {%- endif %}
     {%- endif %}
 {%- endif %}
