@@ -206,3 +206,14 @@ def test_report_labels_runs_under_load_and_incomplete_sweeps() -> None:
     assert verdicts["sweep <= 2x vectorbt's time"] == "not measured"
 
 
+
+
+def test_a_failed_build_or_job_gives_no_peak_verdict() -> None:
+    large = _size(2000, 20, 534.0, [60.0])
+    large["full"] = _step(534.0, 7.1, success=False)  # ran out of memory part way: its peak answers nothing
+    large["daily"][0]["job"] = _step(60.0, 2.0, success=False)
+    goals = {goal: (measured, verdict) for goal, measured, verdict in bench_report.goal_rows(_raw([large]))}
+    peak = goals["full build peak at 2000x20y <= 8 GiB"]
+    assert peak == ("7.10 GiB (build failed) (10,080,000 rows)", "not measured")
+    assert goals["full build at 2000x20y <= 150 s"][1] == "not measured"
+    assert goals["daily job peak at 2000x20y <= 4 GiB"][1] == "not measured"
