@@ -344,19 +344,22 @@ symbol_position_days as (
 
 ),
 
+-- Every day of every symbol group, with the buy-and-hold benchmark and no position: the days held
+-- come as separate rows (held_days) and replace these in `compounded`, which sorts both anyway. A
+-- join of the two would build a hash table over one of them (111M or 41M rows at 2,000 x 20 y) next
+-- to the window's sort: with a 6GB memory limit the full build ran out of memory there.
 symbol_days as (
 
     select
         symbol_groups.group_number,
-        symbol_groups.set_number,
         symbol_benchmarks.trade_date,
         symbol_groups.stored_through,
-        symbol_position_days.entry_date,
-        symbol_position_days.group_number is not null as is_active,
-        coalesce(symbol_position_days.gross_return, 0.0) as gross_return,
-        coalesce(symbol_position_days.net_return, 0.0) as net_return,
-        coalesce(symbol_position_days.held_at_close, 0) as exposure,
-        coalesce(symbol_position_days.fills, 0) as turnover,
+        0 as is_held,
+        0 as positions,
+        cast(0.0 as {{ strategy_float_type() }}) as gross_return,
+        cast(0.0 as {{ strategy_float_type() }}) as net_return,
+        0 as exposure,
+        cast(0.0 as {{ dbt.type_float() }}) as turnover,
         symbol_benchmarks.benchmark_return,
         symbol_benchmarks.benchmark_log_growth
     from symbol_groups
@@ -365,34 +368,50 @@ symbol_days as (
             symbol_groups.symbol = symbol_benchmarks.symbol
             and coalesce(symbol_groups.stored_through, cast('1900-01-01' as date)) = symbol_benchmarks.benchmark_start
             and (symbol_groups.computed_after is null or symbol_groups.computed_after < symbol_benchmarks.trade_date)
-    left join symbol_position_days
-        on
-            symbol_groups.group_number = symbol_position_days.group_number
-            and symbol_benchmarks.trade_date = symbol_position_days.trade_date
+
+),
+
+-- the days held (each also a day of symbol_days), without their benchmark: `compounded` takes it
+-- from the symbol_days row of the same day, sorted right before
+held_days as (
+
+    select
+        symbol_position_days.group_number,
+        symbol_groups.set_number,
+        symbol_position_days.trade_date,
+        symbol_groups.stored_through,
+        symbol_position_days.entry_date,
+        1 as is_held,
+        1 as positions,
+        symbol_position_days.gross_return,
+        symbol_position_days.net_return,
+        symbol_position_days.held_at_close as exposure,
+        cast(symbol_position_days.fills as {{ dbt.type_float() }}) as turnover,
+        cast(null as {{ strategy_float_type() }}) as benchmark_return,
+        cast(null as {{ strategy_float_type() }}) as benchmark_log_growth
+    from symbol_position_days
+    inner join symbol_groups
+        on symbol_position_days.group_number = symbol_groups.group_number
+    where symbol_groups.computed_after is null or symbol_groups.computed_after < symbol_position_days.trade_date
 
 ),
 
 -- portfolio slots go to the positions entered first (ties by symbol: within a parameter set,
 -- group_number follows the symbol), at most max_positions
--- (the active days are the position days: read from there rather than from all of symbol_days,
--- which then has a single reader and is not materialized)
 ranked_active as (
 
     select
-        symbol_groups.set_number,
-        symbol_position_days.trade_date,
-        symbol_position_days.gross_return,
-        symbol_position_days.net_return,
-        symbol_position_days.held_at_close as exposure,
-        symbol_position_days.fills as turnover,
+        set_number,
+        trade_date,
+        gross_return,
+        net_return,
+        exposure,
+        turnover,
         row_number() over (
-            partition by symbol_position_days.trade_date, symbol_groups.set_number
-            order by symbol_position_days.entry_date, symbol_position_days.group_number
+            partition by trade_date, set_number
+            order by entry_date, group_number
         ) as slot
-    from symbol_position_days
-    inner join symbol_groups
-        on symbol_position_days.group_number = symbol_groups.group_number
-    where symbol_groups.computed_after is null or symbol_groups.computed_after < symbol_position_days.trade_date
+    from held_days
 
 ),
 
@@ -517,11 +536,12 @@ all_days as (
         group_number,
         trade_date,
         stored_through,
-        case when is_active then 1 else 0 end as positions,
+        is_held,
+        positions,
         gross_return,
         net_return,
         exposure,
-        cast(turnover as {{ dbt.type_float() }}) as turnover,
+        turnover,
         benchmark_return,
         benchmark_log_growth
     from symbol_days
@@ -530,6 +550,21 @@ all_days as (
         group_number,
         trade_date,
         stored_through,
+        is_held,
+        positions,
+        gross_return,
+        net_return,
+        exposure,
+        turnover,
+        benchmark_return,
+        benchmark_log_growth
+    from held_days
+    union all
+    select
+        group_number,
+        trade_date,
+        stored_through,
+        0 as is_held,
         positions,
         gross_return,
         net_return,
@@ -541,15 +576,18 @@ all_days as (
 
 ),
 
--- The log growth of each group since stored_through (from its first day when NULL). The window
--- pass carries only integer keys and numbers: its sort is the model's largest cost. The benchmark's
--- log growth comes compounded already (symbol_benchmarks, portfolio_days).
+-- The log growth of each group since stored_through (from its first day when NULL), in one sort by
+-- group and day with a held day's row right after the same day's symbol_days row: that row gives
+-- the held row its benchmark (lag) and is dropped (lead). The pass carries only integer keys and
+-- numbers: its sort is the model's largest cost. The benchmark's log growth comes compounded
+-- already (symbol_benchmarks, portfolio_days).
 compounded as (
 
     select
         group_number,
         trade_date,
         stored_through,
+        is_held,
         positions,
         cast(exposure as {{ dbt.type_float() }}) as exposure,
         turnover,
@@ -558,17 +596,24 @@ compounded as (
         sum(
             case when stored_through is null or trade_date > stored_through then ln(1.0 + net_return) else 0.0 end
         ) over (
-            partition by group_number order by trade_date
+            partition by group_number order by trade_date, is_held
             rows between unbounded preceding and current row
         ) as log_growth,
         sum(
             case when stored_through is null or trade_date > stored_through then ln(1.0 + gross_return) else 0.0 end
         ) over (
-            partition by group_number order by trade_date
+            partition by group_number order by trade_date, is_held
             rows between unbounded preceding and current row
         ) as gross_log_growth,
-        benchmark_return,
-        benchmark_log_growth
+        case
+            when is_held = 1 then lag(benchmark_return) over (partition by group_number order by trade_date, is_held)
+            else benchmark_return
+        end as benchmark_return,
+        case
+            when is_held = 1 then lag(benchmark_log_growth) over (partition by group_number order by trade_date, is_held)
+            else benchmark_log_growth
+        end as benchmark_log_growth,
+        coalesce(lead(is_held) over (partition by group_number order by trade_date, is_held), 0) as next_is_held
     from all_days
 
 ),
@@ -595,7 +640,9 @@ final as (
     from compounded
     inner join all_groups
         on compounded.group_number = all_groups.group_number
-    where compounded.stored_through is null or compounded.trade_date > compounded.stored_through
+    where
+        (compounded.stored_through is null or compounded.trade_date > compounded.stored_through)
+        and (compounded.is_held = 1 or compounded.next_is_held = 0)
 
 )
 
