@@ -36,9 +36,10 @@ SIGNAL_PATH = ["+signals", "+daily_signal_digest", "strategy_param_sets"]
 DAILY_SKIPPED_RESOURCES = ["--exclude-resource-type", "unit_test"]
 SIGNAL_STEP_THREADS = ["--threads", "1"]
 # DuckDB's memory_limit of a daily (not --full-refresh) run on a local target, unless
-# SE_DUCKDB_MEMORY_LIMIT is set: profiles/profiles.yml's default is sized for a full build, and
-# DuckDB keeps table pages cached up to its limit, so a daily run held 7.4 GiB at 2000x20y with
-# 16GB. A daily run reads only its new days and their recent history (docs/BENCHMARKS.md, findings).
+# SE_DUCKDB_MEMORY_LIMIT is set: profiles/profiles.yml's default (6GB) is sized for a full build,
+# and DuckDB keeps table pages cached up to its limit, so a daily run held 7.4 GiB at 2000x20y with
+# the 16GB of that time. A daily run reads only its new days and their recent history
+# (docs/BENCHMARKS.md, findings).
 # It is set after the job's parse: the profile's settings are part of dbt's partial-parse key, so a
 # parse with another limit than the last `dbt build` would parse the whole project again.
 DAILY_MEMORY_LIMIT = "3GB"
