@@ -479,6 +479,7 @@ portfolio_days as (
         portfolio_groups.group_number,
         universe_days.trade_date,
         portfolio_groups.stored_through,
+        0 as is_held,
         coalesce(portfolio_active.positions, 0) as positions,
         coalesce(portfolio_active.gross_return, 0.0) as gross_return,
         coalesce(portfolio_active.net_return, 0.0) as net_return,
@@ -532,47 +533,24 @@ all_groups as (
 
 all_days as (
 
-    select
-        group_number,
-        trade_date,
-        stored_through,
-        is_held,
-        positions,
-        gross_return,
-        net_return,
-        exposure,
-        turnover,
-        benchmark_return,
-        benchmark_log_growth
-    from symbol_days
-    union all
-    select
-        group_number,
-        trade_date,
-        stored_through,
-        is_held,
-        positions,
-        gross_return,
-        net_return,
-        exposure,
-        turnover,
-        benchmark_return,
-        benchmark_log_growth
-    from held_days
-    union all
-    select
-        group_number,
-        trade_date,
-        stored_through,
-        0 as is_held,
-        positions,
-        gross_return,
-        net_return,
-        exposure,
-        turnover,
-        benchmark_return,
-        benchmark_log_growth
-    from portfolio_days
+    {%- for day_rows in ['symbol_days', 'held_days', 'portfolio_days'] %}
+        {%- if not loop.first %}
+            union all
+        {%- endif %}
+        select
+            group_number,
+            trade_date,
+            stored_through,
+            is_held,
+            positions,
+            gross_return,
+            net_return,
+            exposure,
+            turnover,
+            benchmark_return,
+            benchmark_log_growth
+        from {{ day_rows }}
+    {%- endfor %}
 
 ),
 
