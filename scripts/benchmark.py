@@ -399,7 +399,7 @@ def fresh_warehouse(universe: Universe, tier_dir: Path) -> tuple[dict[str, str],
 
 def bench_size(universe: Universe, plan: Plan, tier: str, record: Callable[[SizeResult], None],
                with_reference: bool) -> SizeResult:
-    """Full build, references, daily jobs; record(result) after every step."""
+    """Full build, daily jobs, references; record(result) after every step."""
     tier_dir = plan.workdir / (universe.label if tier == "size" else f"{tier}_{universe.label}")
     result = SizeResult(label=universe.label, symbols=universe.symbols, years=universe.years, rows=universe.rows,
                         tier=tier, measured_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -417,11 +417,6 @@ def bench_size(universe: Universe, plan: Plan, tier: str, record: Callable[[Size
         print(result.full.error_tail, flush=True)
     record(result)
 
-    # the references run on the same data even when our build failed: their figures stand alone
-    if with_reference and not plan.skip_reference and plan.seconds_left() > 0:
-        run_reference(result, Path(env["SE_DUCKDB_PATH"]), plan.skip_vectorbt,
-                      lambda: plan.seconds_left(float("inf")))
-        record(result)
     for number in range(1, plan.daily_runs + 1):
         if not result.full.success or plan.seconds_left() <= 0:
             break
@@ -429,6 +424,16 @@ def bench_size(universe: Universe, plan: Plan, tier: str, record: Callable[[Size
             break
         result.daily.append(daily_job(universe, number, tier_dir, env, plan.seconds_left()))
         print(f"  ({time.perf_counter() - started:.0f} s into this tier)", flush=True)
+        record(result)
+    # The references run last, on the same data as the last daily job (a new session or two more
+    # than the full build), even when our build failed: their figures stand alone. Run between the
+    # full build and the daily jobs, vectorbt (8.9 GiB at 250x10y) evicted the warehouse from the
+    # page cache, so the tiers with references measured their daily jobs cold and the others
+    # warm: at 250x10y 14.6 / 12.8 s against 11.2 / 11.4 s at 250x20y without references
+    # (make bench, 2026-12-07 15:07 UTC).
+    if with_reference and not plan.skip_reference and plan.seconds_left() > 0:
+        run_reference(result, Path(env["SE_DUCKDB_PATH"]), plan.skip_vectorbt,
+                      lambda: plan.seconds_left(float("inf")))
         record(result)
     return result
 
