@@ -206,8 +206,6 @@ def test_report_labels_runs_under_load_and_incomplete_sweeps() -> None:
     assert verdicts["sweep <= 2x vectorbt's time"] == "not measured"
 
 
-
-
 def test_a_failed_build_or_job_gives_no_peak_verdict() -> None:
     large = _size(2000, 20, 534.0, [60.0])
     large["full"] = _step(534.0, 7.1, success=False)  # ran out of memory part way: its peak answers nothing
