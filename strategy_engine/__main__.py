@@ -1,3 +1,3 @@
-from strategy_engine.cli import main
+from strategy_engine.cli import entry_point
 
-raise SystemExit(main())
+entry_point()

@@ -32,6 +32,27 @@ def runner_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def test_installed_command_exits_with_its_code_and_flushed_output(runner_env: Path) -> None:
+    """The console script ends with os._exit (no interpreter teardown): output piped to a file
+    must still arrive in full, and the exit code must be the command's."""
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).with_name("strategy-engine")
+    env = dict(os.environ)
+    loaded = subprocess.run([str(command), "load", str(runner_env / "missing.csv")], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert loaded.returncode != 0
+    assert "missing.csv" in loaded.stdout + loaded.stderr
+    helped = subprocess.run([str(command), "run", "--help"], env=env, capture_output=True, text=True, timeout=120)
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("usage: strategy-engine run") and "--skip-validation" in helped.stdout
+    usage = subprocess.run([str(command), "run", "--date", "not-a-date"], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert usage.returncode == 2
+    assert "not-a-date" in usage.stderr
+
+
 def _load_small_sample(tmp_path: Path) -> None:
     lines = ["symbol,date,open,high,low,close,volume"]
     for i, day in enumerate(SESSIONS):
