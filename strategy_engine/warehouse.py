@@ -16,7 +16,7 @@ SOURCE_DDL = """
 create schema if not exists trading_data;
 create table if not exists trading_data.market_data (
     symbol varchar, trade_date date, open double, high double, low double, close double,
-    volume bigint, value double, trades bigint, series varchar, exchange varchar,
+    volume double, value double, trades bigint, series varchar, exchange varchar,
     source_file varchar, loaded_at timestamp
 );
 create table if not exists trading_data.corporate_actions (
@@ -33,5 +33,19 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
     return duckdb.connect(str(target), read_only=read_only)
 
 
+# The numbers are stored as loaded, volume included, so that an infinite, NaN or out-of-range value
+# reaches staging, which rejects the row with a reason (non_finite_value) instead of the load
+# failing or the value being lost. Warehouses created before that stored volume as bigint.
+_VOLUME_AS_LOADED = """
+alter table trading_data.market_data alter column volume set data type double
+"""
+
+
 def ensure_source_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SOURCE_DDL)
+    volume_type = con.execute(
+        "select data_type from information_schema.columns "
+        "where table_schema = 'trading_data' and table_name = 'market_data' and column_name = 'volume'"
+    ).fetchone()
+    if volume_type and volume_type[0].upper() != "DOUBLE":
+        con.execute(_VOLUME_AS_LOADED)

@@ -1,7 +1,7 @@
 -- noqa: disable=LT02
 -- (sqlfluff mis-reads the indentation of SQL generated inside this Jinja-only macro.)
 {#-
-    left_out_row_checks(): the not_null, unique and unique_combination tests that this dbt
+    left_out_row_checks(): the not_null, unique, unique_combination and all_finite tests that this dbt
     invocation left out (the daily job runs `--exclude test_name:not_null ...`), run together as
     one query instead of one query per column. A left-out test is checked here when the node it
     tests was built by this invocation (or, for a source, is read directly by a node that was),
@@ -26,7 +26,7 @@
         {%- for test in graph.nodes.values()
             if test.resource_type == 'test'
             and test.test_metadata
-            and test.test_metadata.name in ['not_null', 'unique', 'unique_combination']
+            and test.test_metadata.name in ['not_null', 'unique', 'unique_combination', 'all_finite']
             and test.unique_id not in built
             and (test.config.severity | lower) == 'error' -%}
             {%- set tested_id = test.attached_node or (test.depends_on.nodes | first) -%}
@@ -41,7 +41,11 @@
                 {%- set rows = tested_rows(relation, tested, test.config.where or '') -%}
                 {#- The test's own SQL (dbt's not_null and unique, this project's unique_combination)
                     on the same rows; its row count is the test's failure count. -#}
-                {%- if test.test_metadata.name == 'unique_combination' -%}
+                {%- if test.test_metadata.name == 'all_finite' -%}
+                    {%- set columns = 'float columns' -%}
+                    {%- set test_sql = non_finite_values(
+                        rows, tested, test.test_metadata.kwargs.get('except_columns', [])) -%}
+                {%- elif test.test_metadata.name == 'unique_combination' -%}
                     {%- set columns = quoted_columns(test.test_metadata.kwargs.columns) -%}
                     {%- set test_sql = test_unique_combination(rows, test.test_metadata.kwargs.columns) -%}
                 {%- elif test.test_metadata.name == 'unique' -%}

@@ -2,6 +2,8 @@
     Creates the two source tables when they do not exist yet, so that `dbt build` works on a
     warehouse that was never loaded (it then builds empty marts) and on one loaded only with market
     data (no corporate actions). The loader owns the data; this only guarantees the shape.
+    Numbers are stored as loaded (volume too is a double) so that staging can reject an
+    infinite, NaN or out-of-range value with a reason (typed_market_data).
     BigQuery: monthly partitions keep 20+ years of daily data under the 4,000-partition limit.
 -#}
 {% macro create_source_tables() -%}
@@ -18,7 +20,7 @@
         high double,
         low double,
         close double,
-        volume bigint,
+        volume double,
         value double,
         trades bigint,
         series varchar,
@@ -48,7 +50,7 @@
         high float64,
         low float64,
         close float64,
-        volume int64,
+        volume float64,
         value float64,
         trades int64,
         series string,

@@ -52,7 +52,7 @@ JOB_LABELS = {"app": "strategy_engine", "job": "load"}
 # set by the MERGE. Mirrors macros/warehouse/create_source_tables.sql (bigquery__).
 MARKET_STAGING_SCHEMA: tuple[tuple[str, str], ...] = (
     ("symbol", "STRING"), ("trade_date", "DATE"), ("open", "FLOAT64"), ("high", "FLOAT64"),
-    ("low", "FLOAT64"), ("close", "FLOAT64"), ("volume", "INT64"), ("value", "FLOAT64"),
+    ("low", "FLOAT64"), ("close", "FLOAT64"), ("volume", "FLOAT64"), ("value", "FLOAT64"),
     ("trades", "INT64"), ("series", "STRING"), ("exchange", "STRING"), ("source_file", "STRING"),
 )
 ACTION_STAGING_SCHEMA: tuple[tuple[str, str], ...] = (
@@ -249,7 +249,7 @@ def source_table_ddl(target: BigQueryTarget) -> list[str]:
         f"create schema if not exists {dataset} options (location = '{target.location}')",
         f"""create table if not exists {dataset}.market_data (
     symbol string not null, trade_date date not null, open float64, high float64, low float64,
-    close float64, volume int64, value float64, trades int64, series string, exchange string,
+    close float64, volume float64, value float64, trades int64, series string, exchange string,
     source_file string, loaded_at timestamp
 )
 partition by date_trunc(trade_date, month)

@@ -6,6 +6,7 @@ added, and a warehouse holding only a user's own US-style CSV and no corporate a
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,13 @@ BAD_ROWS = [
     (("BADCO", "2021-06-09", 10, 11, 9, 10.5, 100), "duplicate_key_conflicting_values"),
     (("BADCO", "2021-06-10", 10, 11, 9, 10, 100), None),
     (("BADCO", "2021-06-10", 10, 11, 9, 10, 100), "duplicate_row"),
+    # issue 14: an infinite, NaN or out-of-range number anywhere in OHLCV (1e400 loads as inf)
+    (("BADCO", "2021-06-11", 10, math.inf, 9, 10, 100), "non_finite_value"),
+    (("BADCO", "2021-06-14", -math.inf, 11, 9, 10, 100), "non_finite_value"),
+    (("BADCO", "2021-06-15", 10, 11, 9, math.nan, 100), "non_finite_value"),
+    (("BADCO", "2021-06-16", 10, 11, 9, 10, math.inf), "non_finite_value"),
+    (("BADCO", "2021-06-17", 10, 11, 9, 10, 1e19), "non_finite_value"),
+    (("BADCO", "2021-06-18", 10, 11, 9, 10, 100.5), "fractional_volume"),
 ]
 DELETED_ROW = ("AXISBANK", "2019-05-15")
 
@@ -192,5 +200,6 @@ def test_demo_summary_lists_every_mart_latest_date_rejects_and_warnings(sample_b
     for mart in ("strategy_data.market_data_rejected", "strategy_data.data_quality_warnings"):
         assert mart in text
     assert "latest trade date 2022-02-" in text
-    assert "Rejected rows: 11 (" in text and "duplicate_key_conflicting_values 2" in text
+    rejected = sum(1 for _, reason in BAD_ROWS if reason)
+    assert f"Rejected rows: {rejected} (" in text and "duplicate_key_conflicting_values 2" in text
     assert "Data-quality warnings: " in text and "large_move" in text

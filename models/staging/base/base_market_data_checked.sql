@@ -84,11 +84,13 @@ final as (
         case
             when symbol is null or symbol = '' then 'missing_symbol'
             when trade_date is null then 'missing_trade_date'
+            when has_non_finite_value then 'non_finite_value'
             when open is null or high is null or low is null or close is null then 'missing_price'
             when open <= 0 or high <= 0 or low <= 0 or close <= 0 then 'non_positive_price'
             when high < open or high < close then 'high_below_open_or_close'
             when low > open or low > close then 'low_above_open_or_close'
             when volume < 0 then 'negative_volume'
+            when has_fractional_volume then 'fractional_volume'
             when trade_date > current_date then 'future_date'
             when has_conflicting_copies then 'duplicate_key_conflicting_values'
             when copy_number > 1 then 'duplicate_row'
