@@ -54,6 +54,7 @@ import bench_sweep  # noqa: E402
 from bench_process import Measured, nodes_from_lines, run_measured  # noqa: E402
 from bench_synthetic import Universe, write_session_csv, write_universe  # noqa: E402
 
+from strategy_engine.ops import default_ops_path  # noqa: E402
 from strategy_engine.warehouse import connect, ensure_source_tables  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -241,11 +242,11 @@ def computed_signals_ready(nodes: list[dict], path: set[str]) -> dict:
             "models_seen": sorted({n["name"] for n in nodes if n["name"] in SIGNAL_MODELS})}
 
 
-def latest_ops_run(database: Path) -> dict:
+def latest_ops_run(ops_store: Path) -> dict:
     """The job's own record in ops.runs (status, message, how many model timings; any column
     about signals, which the runner may add)."""
     try:
-        with duckdb.connect(str(database), read_only=True) as con:
+        with duckdb.connect(str(ops_store), read_only=True) as con:
             cursor = con.execute("select * from ops.runs where command = 'run' order by started_at desc limit 1")
             columns = [d[0] for d in cursor.description]
             row = cursor.fetchone()
@@ -290,7 +291,7 @@ def daily_job(universe: Universe, number: int, size_dir: Path, env: dict[str, st
     run.job.incremental_models = sorted(n["name"] for n in nodes if n["materialized"] == "incremental")
     run.signals_ready = {"reported": reported_signals_ready(measured),
                          "computed": computed_signals_ready(nodes, signal_path(manifest))}
-    run.ops_run = latest_ops_run(database)
+    run.ops_run = latest_ops_run(default_ops_path(database))
     ready = run.signals_ready["computed"].get("wall_seconds")
     print(f"  load {run.load.wall_seconds:.1f} s; job {run.job.wall_seconds:.1f} s, peak "
           f"{run.job.peak_rss_bytes / 2**20:.0f} MiB, success={run.job.success}, {len(nodes)} nodes, "

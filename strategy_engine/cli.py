@@ -70,12 +70,23 @@ def _iso_date(text: str):  # noqa: ANN202 - argparse type
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from error
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text}")
+    return value
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from strategy_engine.daily_run import RunOptions, exchange_today, run_daily
 
     return run_daily(RunOptions(
         day=args.date or exchange_today(), target=args.target, full_refresh=args.full_refresh,
         force=args.force, dry_run=args.dry_run, select=args.select, validate_first=not args.skip_validation,
+        lock_wait_seconds=args.wait_for_lock,
     ))
 
 
@@ -170,7 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="the daily job: calendar check, validation, dbt build, ops.runs, alerts",
         description="Skip exchange holidays and weekends (NSE calendar) unless --force, validate the "
         "inputs, run `dbt build`, record the run in ops.runs and send alerts (signal digest, or the "
-        "failing models and tests). Exit code 1 when anything failed.",
+        "failing models and tests). Exit code 1 when anything failed. One run at a time: while another "
+        "run holds the warehouse this one waits up to --wait-for-lock seconds, then does not start, "
+        "records `skipped_concurrent` in ops.runs, alerts and exits with code 75.",
     )
     run.add_argument("--date", type=_iso_date, help="session date (default: today in Asia/Kolkata)")
     _add_target_argument(run, "dbt target (default: env SE_TARGET or local)")
@@ -179,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="say what would run, change nothing")
     run.add_argument("--select", help="dbt node selection (default: the whole project)")
     run.add_argument("--skip-validation", action="store_true", help="do not check inputs before building")
+    run.add_argument("--wait-for-lock", type=_seconds, metavar="SECONDS",
+                     help="wait this long for a run that holds the warehouse (default: env "
+                     "SE_RUN_LOCK_WAIT_SECONDS, else 0: exit 75 at once)")
     run.set_defaults(handler=_cmd_run)
 
     validate = commands.add_parser(

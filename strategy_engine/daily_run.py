@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from strategy_engine.alerts import Alert
 from strategy_engine.calendar import check_session
 from strategy_engine.dbt_invoke import DbtJob, DbtOutcome
 from strategy_engine.marts import MartReader, MissingMart
+from strategy_engine.run_lock import EXIT_BUSY, RunLockBusy, default_wait_seconds, run_lock
 from strategy_engine.structured_log import RUN_ID, configure_logging, log_event
 from strategy_engine.validation import validate
 
@@ -62,6 +64,8 @@ class RunOptions:
     dry_run: bool = False
     select: str | None = None
     validate_first: bool = True
+    # seconds to wait for a run that holds the warehouse; None: SE_RUN_LOCK_WAIT_SECONDS, else 0
+    lock_wait_seconds: float | None = None
 
 
 def build_steps(options: RunOptions) -> list[tuple[str, list[str]]]:
@@ -169,6 +173,33 @@ def _run(options: RunOptions, run: ops.RunRecord) -> int:
               "record ops.runs and send alerts")
         return 0
 
+    wait = options.lock_wait_seconds if options.lock_wait_seconds is not None else default_wait_seconds()
+    try:
+        with run_lock(run.run_id, wait):
+            return _locked_run(options, run, steps)
+    except RunLockBusy as busy:
+        return _skip_concurrent(options, run, busy)
+
+
+def _skip_concurrent(options: RunOptions, run: ops.RunRecord, busy: RunLockBusy) -> int:
+    """Recorded in ops.runs and alerted, so a run that did not happen is never silent."""
+    run.status, run.message, run.finished_at = "skipped_concurrent", str(busy), ops.utc_now()
+    ops.record_run(run)
+    log_event(logger, "run_skipped_concurrent", level=logging.WARNING, day=options.day, holder=busy.holder)
+    alerts.send_alert(Alert("run_skipped_concurrent", options.day, f"Daily run for {options.day} did not start",
+                            [f"{busy}.", "Nothing was built; run it again once the other run has finished."],
+                            severity="warning"), run.run_id)
+    print(f"strategy-engine run: {busy}; this run did not start (exit {EXIT_BUSY}). Run it again later, "
+          f"or let it wait with --wait-for-lock SECONDS.", file=sys.stderr, flush=True)
+    return EXIT_BUSY
+
+
+def _locked_run(options: RunOptions, run: ops.RunRecord, steps: list[tuple[str, list[str]]]) -> int:
+    abandoned = ops.mark_abandoned_runs(run.run_id)
+    if abandoned:
+        print(f"      marked {len(abandoned)} earlier run(s) as abandoned (their process ended without "
+              f"recording an end): {', '.join(abandoned)}", flush=True)
+        log_event(logger, "runs_abandoned", level=logging.WARNING, run_ids=abandoned)
     ops.record_run(run)
     log_event(logger, "run_started", day=options.day, target=options.target)
     earlier = alerts.previous_failures_alert(run.run_id, options.day)

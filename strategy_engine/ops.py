@@ -1,7 +1,12 @@
 """The operations tables: `ops.runs` (one row per job run) and `ops.alert_log` (one row per sent alert).
 
-They live in the local DuckDB warehouse (env SE_OPS_DUCKDB_PATH overrides the file), written only
-by the runner, never by dbt. Connections are short-lived so dbt can hold the file while it builds.
+They live in a DuckDB file of their own, written only by the runner, never by dbt: by default
+`<warehouse stem>_ops.duckdb` next to the local warehouse (env SE_OPS_DUCKDB_PATH overrides it; on
+Cloud Run and in GitHub Actions it is a persisted file, docs/DEPLOY.md). Not the warehouse file
+itself: while one run's dbt holds the warehouse, a second run must still record that it did not
+run, and readers must still see the history. Connections are short-lived; a connection that meets
+another process's brief lock on the file retries for a few seconds. A store created where a
+warehouse already holds ops tables (the layout before issue 14) starts with their rows.
 Do not name a dedicated file `ops.duckdb`: DuckDB names the catalog after the file, and a catalog
 `ops` makes the schema name `ops` ambiguous.
 """
@@ -9,7 +14,10 @@ Do not name a dedicated file `ops.duckdb`: DuckDB names the catalog after the fi
 from __future__ import annotations
 
 import json
+import logging
 import os
+import socket
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +50,9 @@ alter table ops.runs add column if not exists parse_seconds double;
 alter table ops.runs add column if not exists signals_ready_seconds double;
 alter table ops.runs add column if not exists signal_path_seconds double;
 alter table ops.runs add column if not exists signals_ready_at timestamp;
+-- Added by issue 14 (one run at a time): which process ran it, so a message can name it.
+alter table ops.runs add column if not exists host varchar;
+alter table ops.runs add column if not exists pid integer;
 create table if not exists ops.alert_log (
     alert_date date not null,
     kind varchar not null,
@@ -57,21 +68,67 @@ create table if not exists ops.alert_log (
 """
 
 
+logger = logging.getLogger("strategy_engine.ops")
+# How long a connection waits for another process's short-lived connection to the file.
+LOCKED_FILE_RETRY_SECONDS = 15.0
+
+
+def default_ops_path(warehouse: Path) -> Path:
+    """The operations store that belongs to a local warehouse file: `<stem>_ops.duckdb` beside it."""
+    return warehouse.with_name(f"{warehouse.stem}_ops.duckdb")
+
+
 def ops_path() -> Path:
     raw = os.environ.get("SE_OPS_DUCKDB_PATH")
     if not raw:
-        return duckdb_path()
+        return default_ops_path(duckdb_path())
     path = Path(raw)
     return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def _connect_retrying(target: Path) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + LOCKED_FILE_RETRY_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(target))
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _adopt_warehouse_history(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    """Copy ops.runs and ops.alert_log from a warehouse that kept them (before issue 14) into a new
+    store. Skipped, with a log line, when the warehouse is busy: the history then stays there."""
+    if not warehouse.exists():
+        return
+    try:
+        con.execute(f"attach '{warehouse}' as warehouse_history (read_only)")
+    except duckdb.Error as error:
+        logger.warning("ops history not copied from %s: %s", warehouse, error)
+        return
+    try:
+        tables = {name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'warehouse_history' "
+            "and schema_name = 'ops'").fetchall()}
+        for table in ("runs", "alert_log"):
+            if table in tables:
+                con.execute(f"insert or ignore into ops.{table} by name select * from warehouse_history.ops.{table}")
+    finally:
+        con.execute("detach warehouse_history")
 
 
 @contextmanager
 def ops_connection(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     target = path or ops_path()
     target.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(target))
+    is_new = not target.exists()
+    con = _connect_retrying(target)
     try:
         con.execute(OPS_DDL)
+        warehouse = duckdb_path()
+        if is_new and path is None and target == default_ops_path(warehouse):
+            _adopt_warehouse_history(con, warehouse)
         yield con
     finally:
         con.close()
@@ -106,12 +163,14 @@ class RunRecord:
     signals_ready_seconds: float | None = None
     signal_path_seconds: float | None = None
     signals_ready_at: datetime | None = None
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
 
 
 RUN_COLUMNS = [
     "run_id", "command", "run_date", "target", "status", "started_at", "finished_at", "model_timings",
     "row_counts", "failures", "message", "parse_mode", "parse_seconds", "signals_ready_seconds",
-    "signal_path_seconds", "signals_ready_at",
+    "signal_path_seconds", "signals_ready_at", "host", "pid",
 ]
 
 
@@ -125,7 +184,7 @@ def record_run(run: RunRecord, path: Path | None = None) -> None:
                 run.run_id, run.command, run.run_date, run.target, run.status, run.started_at,
                 run.finished_at, json.dumps(run.model_timings), json.dumps(run.row_counts),
                 json.dumps(run.failures), run.message, run.parse_mode, run.parse_seconds,
-                run.signals_ready_seconds, run.signal_path_seconds, run.signals_ready_at,
+                run.signals_ready_seconds, run.signal_path_seconds, run.signals_ready_at, run.host, run.pid,
             ],
         )
 
@@ -194,3 +253,21 @@ def take_unreported_alert_failures(run_id: str, path: Path | None = None) -> lis
             [run_id],
         )
     return [FailedAlert(*row) for row in rows]
+
+
+def mark_abandoned_runs(found_by: str, path: Path | None = None) -> list[str]:
+    """Runs that never recorded their end (finished_at still NULL: a run records it last, whatever
+    its status so far), marked 'abandoned'. Called by a run that holds the run lock
+    (strategy_engine/run_lock.py): no other run can be live then, so each such row is a run that was
+    killed or crashed. Returns their run ids."""
+    with ops_connection(path) as con:
+        rows = con.execute(
+            "select run_id from ops.runs where finished_at is null and run_id != ? order by started_at", [found_by]
+        ).fetchall()
+        con.execute(
+            "update ops.runs set status = 'abandoned', finished_at = ?, "
+            "message = 'its process ended without recording an end (killed or crashed); found by run ' || ? "
+            "where finished_at is null and run_id != ?",
+            [utc_now(), found_by, found_by],
+        )
+    return [run_id for (run_id,) in rows]

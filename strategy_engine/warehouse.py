@@ -43,9 +43,9 @@ alter table trading_data.market_data alter column volume set data type double
 
 def ensure_source_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SOURCE_DDL)
-    volume_type = con.execute(
+    volume_types = con.execute(
         "select data_type from information_schema.columns "
         "where table_schema = 'trading_data' and table_name = 'market_data' and column_name = 'volume'"
-    ).fetchone()
-    if volume_type and volume_type[0].upper() != "DOUBLE":
+    ).fetchall()
+    if volume_types and volume_types[0][0].upper() != "DOUBLE":
         con.execute(_VOLUME_AS_LOADED)

@@ -18,6 +18,7 @@ SESSIONS = ["2022-01-27", "2022-01-28", "2022-01-31", "2022-02-01"]
 SYMBOLS = ["INFY", "TCS", "RELIANCE"]
 # The foundation models only, so the tests do not wait for indicators, signals and backtests.
 SMALL_BUILD = "path:seeds +path:models/marts/data_quality"
+OPS_FILE = "warehouse_ops.duckdb"  # ops.default_ops_path of warehouse.duckdb
 
 
 @pytest.fixture()
@@ -70,7 +71,7 @@ def _outbox(tmp_path: Path, day: str) -> list[dict]:
 
 
 def _runs(tmp_path: Path) -> list[tuple]:
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(tmp_path / OPS_FILE), read_only=True) as con:
         return con.execute(
             "select run_date, status, model_timings, failures from ops.runs order by started_at"
         ).fetchall()
@@ -221,14 +222,15 @@ def test_daily_steps_leave_out_only_unit_tests_and_the_checks_they_run_in_one_qu
 def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_rows(runner_env: Path) -> None:
     _load_small_sample(runner_env)
     assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 0
-    with duckdb.connect(str(runner_env / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(runner_env / OPS_FILE), read_only=True) as con:
         (parse_mode, ready_seconds, signal_seconds, ready_at), = con.execute(
             "select parse_mode, signals_ready_seconds, signal_path_seconds, signals_ready_at from ops.runs"
         ).fetchall()
     assert parse_mode == "full"
     assert ready_seconds > 0 and signal_seconds > 0
-    with duckdb.connect(str(runner_env / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(runner_env / OPS_FILE), read_only=True) as con:
         recorded = json.loads(con.execute("select row_counts from ops.runs").fetchone()[0])
+    with duckdb.connect(str(runner_env / "warehouse.duckdb"), read_only=True) as con:
         actual = {name: con.execute(f"select count(*) from {name}").fetchone()[0]
                   for name in ["staging.stg_market_data", "strategy_data.signals", "strategy_data.performance"]}
     assert actual["staging.stg_market_data"] == len(SESSIONS) * len(SYMBOLS)
@@ -242,7 +244,7 @@ def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_ro
 
     # The second run of the day: nothing dbt hashes changed, so dbt skips parsing.
     assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 0
-    with duckdb.connect(str(runner_env / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(runner_env / OPS_FILE), read_only=True) as con:
         modes = [row[0] for row in con.execute("select parse_mode from ops.runs order by started_at").fetchall()]
     assert modes == ["full", "unchanged"]
 
@@ -261,8 +263,9 @@ def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_ro
     with duckdb.connect(warehouse) as con:
         con.execute(corrupt.format(stamp="now() + interval 1 hour"))
     assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 1
-    with duckdb.connect(warehouse) as con:
+    with duckdb.connect(str(runner_env / OPS_FILE), read_only=True) as con:
         failures, = con.execute("select failures from ops.runs order by started_at desc limit 1").fetchone()
+    with duckdb.connect(warehouse) as con:
         con.execute("delete from intermediate.int_strategy_candidates where trade_date = date '2022-01-27'")
         con.execute("insert into intermediate.int_strategy_candidates select * from main.kept_candidates")
     assert [f["node"] for f in json.loads(failures)] == [

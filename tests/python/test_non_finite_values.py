@@ -83,6 +83,7 @@ def test_infinite_and_nan_prices_are_rejected_and_never_reach_a_mart(runner_env:
                 continue
             condition = " or ".join(f'not isfinite("{column}")' for column in columns)
             assert con.execute(f"select count(*) from strategy_data.{mart} where {condition}").fetchone() == (0,), mart
+    with duckdb.connect(str(runner_env / "warehouse_ops.duckdb"), read_only=True) as con:
         runs = con.execute("select status, failures from ops.runs where command = 'run'").fetchall()
     assert runs and runs[-1][0] == "success", runs
 
@@ -93,7 +94,7 @@ def test_infinite_and_nan_prices_are_rejected_and_never_reach_a_mart(runner_env:
                     "computed_at = now() + interval 1 hour where symbol = 'INFY' and trade_date = ("
                     "select max(trade_date) from strategy_data.indicators where symbol = 'INFY')")
     assert cli.main(["run", "--date", str(LAST_DAY), "--skip-validation"]) == 1
-    with duckdb.connect(str(runner_env / "warehouse.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(runner_env / "warehouse_ops.duckdb"), read_only=True) as con:
         failures = con.execute("select failures from ops.runs order by started_at desc limit 1").fetchone()[0]
     assert "assert_signal_path_rows_pass_left_out_checks" in failures, failures
     compiled = next((runner_env / "target").rglob("assert_signal_path_rows_pass_left_out_checks.sql")).read_text()
