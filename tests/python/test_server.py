@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from strategy_engine import ops
+from strategy_engine.published import publish
 from strategy_engine.server import build_server
 
 TODAY = date(2022, 2, 1)
@@ -25,6 +26,7 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("SE_DUCKDB_PATH", str(path))
     monkeypatch.delenv("SE_OPS_DUCKDB_PATH", raising=False)
+    monkeypatch.delenv("SE_PUBLISHED_DUCKDB_PATH", raising=False)
     monkeypatch.setenv("SE_RUN_TOKEN", TOKEN)
     monkeypatch.delenv("SE_OIDC_AUDIENCE", raising=False)
     with duckdb.connect(str(path)) as con:
@@ -37,6 +39,7 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             "as t(signal_id, strategy_id, param_set_id, symbol, signal_date, signal_type, exit_reason, "
             "close_price, strength)"
         )
+    publish()
     return path
 
 
@@ -173,3 +176,36 @@ def test_google_oidc_token_is_verified_for_audience_and_email(warehouse: Path,
     finally:
         svc.close()
     assert seen == ["https://engine.example.run.app"] * 3 and len(runs) == 1
+
+
+def test_reads_before_any_snapshot_are_a_clear_json_503(service: tuple[Service, list], warehouse: Path) -> None:
+    from strategy_engine.paths import published_path
+
+    svc, _ = service
+    published_path().unlink()
+    for path in ["/signals?date=2022-02-01", "/performance", "/health"]:
+        status, body = svc.request("GET", path)
+        assert status == 503, (path, body)
+        assert "no published data yet; run strategy-engine run" in (body.get("error") or body["problems"]), body
+
+
+def test_health_answers_while_another_process_holds_the_warehouse(service: tuple[Service, list],
+                                                                  warehouse: Path) -> None:
+    """ops.runs lives in the warehouse file by default; a run elsewhere holds it for its build."""
+    import subprocess
+    import sys
+
+    svc, _ = service
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(60)", str(warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        status, body = svc.request("GET", "/health")
+        signals_status, _ = svc.request("GET", "/signals?date=2022-02-01")
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert status == 200 and body["latest_trade_date"] == "2022-02-01", body
+    assert "another process holds it" in body["ops_store"]
+    assert signals_status == 200
