@@ -209,3 +209,60 @@ def test_health_answers_while_another_process_holds_the_warehouse(service: tuple
     assert status == 200 and body["latest_trade_date"] == "2022-02-01", body
     assert "another process holds it" in body["ops_store"]
     assert signals_status == 200
+
+
+def _raw_post(base: str, content_length: str) -> bytes:
+    """A POST /run with a valid token and the given Content-Length header, no body; the socket
+    stays open, so a server waiting for a body times the read out instead of answering."""
+    import socket
+    from urllib.parse import urlparse
+
+    address = urlparse(base)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(f"POST /run HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+                     f"Content-Length: {content_length}\r\n\r\n".encode())
+        try:
+            return sock.recv(4096)
+        except TimeoutError:
+            return b"no answer within 10 s"
+
+
+def test_a_bad_or_huge_content_length_is_refused_at_once(service: tuple[Service, list]) -> None:
+    svc, runs = service
+    for value, status in [("-1", b"400"), ("abc", b"400"), ("1e3", b"400"), (str(10**9), b"413")]:
+        answer = _raw_post(svc.base, value)
+        assert answer.split(b"\r\n")[0].split(b" ")[1] == status, (value, answer[:200])
+    assert runs == []
+
+
+def test_an_unexpected_error_is_a_json_500_and_one_json_log_line(warehouse: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    from strategy_engine.structured_log import configure_logging
+
+    configure_logging()
+
+    def broken_job(day: date, force: bool) -> int:
+        raise RuntimeError("the job broke")
+
+    server = build_server("127.0.0.1", 0, "local", today=lambda: TODAY, run_job=broken_job)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    request = urllib.request.Request(f"http://127.0.0.1:{server.server_address[1]}/run", data=b"{}", method="POST")
+    request.add_header("Authorization", f"Bearer {TOKEN}")
+    try:
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(request, timeout=10)
+        body = json.loads(error.value.read())
+        # socketserver's last resort for an error outside the handler's own catch
+        try:
+            raise OSError("the socket broke")
+        except OSError:
+            server.handle_error(None, ("127.0.0.1", 1))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert error.value.code == 500 and body == {"error": "internal error on /run (logged)"}
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
+    failed = next(line for line in lines if line["event"] == "request_failed")
+    assert failed["error"] == "RuntimeError: the job broke" and "Traceback" in failed["exception"]
+    last_resort = next(line for line in lines if line["event"] == "request_thread_failed")
+    assert "OSError: the socket broke" in last_resort["exception"]
