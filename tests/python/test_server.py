@@ -266,3 +266,36 @@ def test_an_unexpected_error_is_a_json_500_and_one_json_log_line(warehouse: Path
     assert failed["error"] == "RuntimeError: the job broke" and "Traceback" in failed["exception"]
     last_resort = next(line for line in lines if line["event"] == "request_thread_failed")
     assert "OSError: the socket broke" in last_resort["exception"]
+
+
+def test_reads_answer_from_the_snapshot_while_post_run_writes_in_this_process(warehouse: Path) -> None:
+    """POST /run builds in the server's own process; dbt holds the warehouse with a read-write
+    DuckDB connection meanwhile (simulated here), which a read-only connect to it refuses."""
+    holding, release = threading.Event(), threading.Event()
+
+    def writing_job(day: date, force: bool) -> int:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("update strategy_data.signals set symbol = 'HALF-WRITTEN'")
+            holding.set()
+            release.wait(30)
+        return 0
+
+    server = build_server("127.0.0.1", 0, "local", today=lambda: TODAY, run_job=writing_job)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    run = urllib.request.Request(base + "/run", data=b"{}", method="POST")
+    run.add_header("Authorization", f"Bearer {TOKEN}")
+    poster = threading.Thread(target=lambda: urllib.request.urlopen(run, timeout=30).read(), daemon=True)
+    try:
+        poster.start()
+        assert holding.wait(10)
+        answers = []
+        for _ in range(20):
+            with urllib.request.urlopen(base + "/signals?date=2022-02-01", timeout=10) as response:
+                answers.append((response.status, json.loads(response.read())["signals"][0]["symbol"]))
+    finally:
+        release.set()
+        poster.join(30)
+        server.shutdown()
+        server.server_close()
+    assert answers == [(200, "INFY")] * 20
