@@ -75,6 +75,11 @@ def health_status(target: str, today: date) -> tuple[int, dict[str, Any]]:
     try:
         with MartReader(target, published=True) as reader:
             latest = marts.latest_trade_date(reader)
+            if "ops_store" in body and reader.published:
+                # The run that published the snapshot succeeded; it stands in for ops.runs.
+                info = marts.publication(reader)
+                body["last_successful_run"] = {"run_id": info["run_id"], "date": info["run_date"],
+                                               "finished_at": info["published_at"]}
     except MissingMart as missing:
         latest = None
         problems.append(str(missing))

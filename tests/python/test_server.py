@@ -208,6 +208,7 @@ def test_health_answers_while_another_process_holds_the_warehouse(service: tuple
         holder.wait(timeout=30)
     assert status == 200 and body["latest_trade_date"] == "2022-02-01", body
     assert "another process holds it" in body["ops_store"]
+    assert body["last_successful_run"]["finished_at"]  # the run that published the snapshot
     assert signals_status == 200
 
 
