@@ -72,11 +72,30 @@ def _quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _remove_leftovers(destination: Path) -> None:
+    """Temporary snapshots of publishers that died before their os.replace (a killed run)."""
+    for leftover in destination.parent.glob(f"{destination.name}.*.tmp*"):
+        pid = leftover.name.removeprefix(f"{destination.name}.").split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def publish(run_id: str | None = None, run_date: date | None = None) -> Publication:
     """Copy PUBLISHED_TABLES (those the warehouse has) into a new snapshot and swap it in."""
     started = time.perf_counter()
     destination = published_path()
     destination.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(destination)
     temporary = destination.with_name(f"{destination.name}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
     rows: dict[str, int] = {}

@@ -109,3 +109,18 @@ def test_demo_publishes_after_its_build(warehouse: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(daily_run, "show_demo_outputs", lambda: served.append(published_path().exists()))
     assert demo.run_demo() == 0
     assert served == [True]  # published before the report is written from it
+
+
+def test_publish_removes_what_a_killed_publisher_left_behind(warehouse: Path) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          timeout=30, check=True)
+    dead = published_path().with_name(f"{published_path().name}.{gone.stdout.strip()}.tmp")
+    alive = published_path().with_name(f"{published_path().name}.1.tmp")  # pid 1 is always running
+    for leftover in (dead, dead.with_name(dead.name + ".wal"), alive):
+        leftover.write_text("partial")
+    publish()
+    assert not dead.exists() and not dead.with_name(dead.name + ".wal").exists()
+    assert alive.exists()  # a publisher that may still be writing is left alone
