@@ -86,6 +86,8 @@ def test_only_a_successful_duckdb_run_publishes_and_a_failed_publish_fails_the_r
     publish_after_build("local", run("failed"))
     publish_after_build("prod", run("success"))  # BigQuery: readers query BigQuery
     assert not published_path().exists()
+    bigquery_reader = MartReader("prod", published=True)
+    assert not bigquery_reader.published and bigquery_reader._relation("strategy_data", "signals").startswith("`")
     succeeded = run("success")
     publish_after_build("local", succeeded)
     assert published_path().exists() and succeeded.status == "success"
