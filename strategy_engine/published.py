@@ -90,6 +90,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# Another process may hold the warehouse for a moment (the service's /health reads ops.runs from
+# it when SE_OPS_DUCKDB_PATH is not set); DuckDB does not wait for a lock, so publishing retries.
+LOCK_RETRIES, LOCK_RETRY_SECONDS = 20, 0.25
+
+
+def _attach_live(con: duckdb.DuckDBPyConnection) -> None:
+    for attempt in range(LOCK_RETRIES):
+        try:
+            con.execute(f"attach {_quoted(duckdb_path())} as live (read_only)")
+            return
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or attempt == LOCK_RETRIES - 1:
+                raise
+            time.sleep(LOCK_RETRY_SECONDS)
+
+
 def publish(run_id: str | None = None, run_date: date | None = None) -> Publication:
     """Copy PUBLISHED_TABLES (those the warehouse has) into a new snapshot and swap it in."""
     started = time.perf_counter()
@@ -101,7 +117,7 @@ def publish(run_id: str | None = None, run_date: date | None = None) -> Publicat
     rows: dict[str, int] = {}
     try:
         with duckdb.connect(str(temporary)) as con:
-            con.execute(f"attach {_quoted(duckdb_path())} as live (read_only)")
+            _attach_live(con)
             present = set(con.execute(
                 "select schema_name, table_name from duckdb_tables() where database_name = 'live' union all "
                 "select schema_name, view_name from duckdb_views() where database_name = 'live'"

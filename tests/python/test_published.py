@@ -126,3 +126,18 @@ def test_publish_removes_what_a_killed_publisher_left_behind(warehouse: Path) ->
     publish()
     assert not dead.exists() and not dead.with_name(dead.name + ".wal").exists()
     assert alive.exists()  # a publisher that may still be writing is left alone
+
+
+def test_publish_waits_for_a_reader_that_holds_the_warehouse_for_a_moment(warehouse: Path) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(1.5); c.close()", str(warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert publish().rows["strategy_data.signals"] == 1
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
