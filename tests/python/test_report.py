@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -170,3 +171,17 @@ def test_report_send_emails_it_over_local_smtp(marts_warehouse: Path, tmp_path: 
     report_mail = message_from_bytes(next(r for r in received if b"report for 2022-02-01" in r))
     names = [part.get_filename() for part in report_mail.walk() if part.get_filename()]
     assert names == ["report-2022-02-01.html"]
+
+
+def test_report_is_written_while_another_process_holds_the_warehouse(marts_warehouse: Path, tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(60)", str(marts_warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert cli.main(["report", "--date", "2022-02-01"]) == 0
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    content = (tmp_path / "reports" / "report-2022-02-01.html").read_text()
+    assert "close moved 25%" in content and 'data-chart="equity"' in content
