@@ -244,13 +244,24 @@ def entry_point() -> None:
     module took 0.6 s of a 10 s daily job (docs/BENCHMARKS.md). Every command closes its warehouse
     connections itself, and no atexit handler of ours or of dbt's does work that matters here, so
     after flushing the log handlers and the standard streams the process ends at once.
+    An exception no command expected is one JSON log line (traceback in its `exception` field) and
+    exit code 1, like every other log line on stderr; so is one in any other thread.
     """
+    from strategy_engine.structured_log import install_exception_hooks, log_exception
+
+    install_exception_hooks()
     try:
         code = main()
     except SystemExit as stop:  # argparse's --help and usage errors
         code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
         if stop.code is not None and not isinstance(stop.code, int):
             print(stop.code, file=sys.stderr)
+    except KeyboardInterrupt:
+        code = 130
+    except Exception:  # noqa: BLE001 - logged as JSON with its traceback, then exit 1
+        log_exception(logging.getLogger("strategy_engine.cli"), "unhandled_exception",
+                      command=" ".join(sys.argv[1:2]))
+        code = 1
     logging.shutdown()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):

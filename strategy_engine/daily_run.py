@@ -17,6 +17,7 @@ from strategy_engine.alerts import Alert
 from strategy_engine.calendar import check_session
 from strategy_engine.dbt_invoke import DbtJob, DbtOutcome
 from strategy_engine.marts import MartReader, MissingMart
+from strategy_engine.published import publish_after_build
 from strategy_engine.run_lock import EXIT_BUSY, RunLockBusy, default_wait_seconds, run_lock
 from strategy_engine.structured_log import RUN_ID, configure_logging, log_event
 from strategy_engine.validation import validate
@@ -213,6 +214,7 @@ def _locked_run(options: RunOptions, run: ops.RunRecord, steps: list[tuple[str, 
             alerts.send_alert(Alert("validation_warning", options.day, f"Data validation warnings for {options.day}",
                                     report.problems, severity="warning"), run.run_id)
     digest_sent = _build(options, run, steps)
+    publish_after_build(options.target, run)
 
     print("[4/5] recording the run in ops.runs ...", flush=True)
     if options.target in marts.DUCKDB_TARGETS:

@@ -7,6 +7,7 @@ import duckdb
 from strategy_engine.dbt_invoke import run_dbt
 from strategy_engine.loading import load_paths
 from strategy_engine.paths import SAMPLE_MARKET_DATA
+from strategy_engine.published import publish
 from strategy_engine.warehouse import connect
 
 # Always listed first; then every table and view of the marts schema, so each helper's marts
@@ -70,6 +71,8 @@ def run_demo() -> int:
         for failure in outcome.failures:
             print(f"  {failure['unique_id']}: {failure.get('message')}")
         return 1
+    # The report below and `strategy-engine serve` read the published snapshot.
+    publish()
     print("[3/3] summary", flush=True)
     print_summary()
     from strategy_engine.daily_run import show_demo_outputs

@@ -3,15 +3,22 @@
 Every query is fixed text with bound parameters; nothing from a request is ever spliced into SQL.
 A mart another part of the project has not built yet raises MissingMart with a clear message.
 DuckDB (local, ci) is read through the duckdb module; BigQuery (dev, prod) through its client.
+A reader made with published=True (the HTTP service, the report) reads the last published snapshot
+on DuckDB (strategy_engine/published.py), never the warehouse a run may be writing, and keeps one
+snapshot for its whole life so its queries agree with each other; without a snapshot it raises
+NoPublishedData. The runner itself (digest, row counts, validation) reads the live warehouse.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+import duckdb
 
 from strategy_engine.paths import default_target, duckdb_path
 
@@ -28,6 +35,16 @@ class MissingMart(LookupError):
         self.table = table
 
 
+class NoPublishedData(MissingMart):
+    """No snapshot has been published yet (a DuckDB target before its first successful run)."""
+
+    def __init__(self) -> None:
+        from strategy_engine.published import NO_SNAPSHOT
+
+        LookupError.__init__(self, NO_SNAPSHOT)
+        self.table = None
+
+
 @dataclass
 class Rows:
     columns: list[str]
@@ -40,9 +57,42 @@ class Rows:
 class MartReader:
     """Parameterized reads; `{p:name}` in query text becomes the dialect's named parameter."""
 
-    def __init__(self, target: str | None = None) -> None:
+    def __init__(self, target: str | None = None, published: bool = False) -> None:
         self.target = target or default_target()
         self.dialect = "duckdb" if self.target in DUCKDB_TARGETS else "bigquery"
+        self.published = published and self.dialect == "duckdb"
+        self._snapshot: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> MartReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._snapshot is not None:
+            self._snapshot.close()
+            self._snapshot = None
+
+    @contextmanager
+    def _duckdb(self) -> Iterator[duckdb.DuckDBPyConnection | None]:
+        """The snapshot (opened once, held until close) or a short-lived read-only connection to
+        the warehouse, which a run may need again right after (None when there is no file yet)."""
+        if self.published:
+            if self._snapshot is None:
+                from strategy_engine.published import open_snapshot
+
+                self._snapshot = open_snapshot()
+                if self._snapshot is None:
+                    raise NoPublishedData()
+            yield self._snapshot
+            return
+        path = duckdb_path()
+        if not path.exists():
+            yield None
+            return
+        with duckdb.connect(str(path), read_only=True) as con:
+            yield con
 
     # -- dialect plumbing -------------------------------------------------------------------
     def _relation(self, schema: str, table: str) -> str:
@@ -56,15 +106,12 @@ class MartReader:
 
     def columns(self, schema: str, table: str) -> list[str]:
         if self.dialect == "duckdb":
-            import duckdb
-
-            path = duckdb_path()
-            if not path.exists():
-                raise MissingMart(schema, table)
-            with duckdb.connect(str(path), read_only=True) as con:
+            with self._duckdb() as con:
+                if con is None:
+                    raise MissingMart(schema, table)
                 found = con.execute(
-                    "select column_name from information_schema.columns where table_schema = ? "
-                    "and table_name = ? order by ordinal_position",
+                    "select column_name from information_schema.columns where table_catalog = current_database() "
+                    "and table_schema = ? and table_name = ? order by ordinal_position",
                     [schema, table],
                 ).fetchall()
         else:
@@ -115,13 +162,11 @@ class MartReader:
                 except MissingMart:
                     continue
             return counts
-        import duckdb
-
-        path = duckdb_path()
-        if not path.exists():
-            return {}
-        with duckdb.connect(str(path), read_only=True) as con:
-            stored = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+        with self._duckdb() as con:
+            if con is None:
+                return {}
+            stored = set(con.execute("select table_schema, table_name from information_schema.tables "
+                                     "where table_catalog = current_database()").fetchall())
             present = [pair for pair in tables if pair in stored]
             if not present:
                 return {}
@@ -140,9 +185,9 @@ class MartReader:
         sql = sql_template.format(p=_ParamNamer(self._param), **relations)
         params = params or {}
         if self.dialect == "duckdb":
-            import duckdb
-
-            with duckdb.connect(str(duckdb_path()), read_only=True) as con:
+            with self._duckdb() as con:
+                if con is None:
+                    raise MissingMart(*next(iter(tables.values()), ("", "")))
                 cursor = con.execute(sql, params) if params else con.execute(sql)
                 columns = [d[0] for d in cursor.description]
                 return Rows(columns, cursor.fetchall())
@@ -256,6 +301,8 @@ def data_quality_warnings_on(reader: MartReader, day: date) -> Rows:
 
 
 def latest_trade_date(reader: MartReader) -> date | None:
+    if reader.published:
+        return publication(reader)["latest_trade_date"]
     rows = reader.query("select max(trade_date) from {stg}", stg=("staging", "stg_market_data")).rows
     return rows[0][0] if rows else None
 
@@ -270,3 +317,10 @@ def symbols_on(reader: MartReader, day: date) -> set[str]:
 
 def universe(reader: MartReader) -> set[str]:
     return {row[0] for row in reader.query("select symbol from {u}", u=("reference", "symbol_universe")).rows}
+
+
+def publication(reader: MartReader) -> dict[str, Any]:
+    """The published snapshot's run_id, run_date, published_at and latest_trade_date."""
+    from strategy_engine.published import INFO_TABLE
+
+    return reader.query("select * from {info}", info=INFO_TABLE).dicts()[0]

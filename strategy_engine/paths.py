@@ -21,3 +21,14 @@ def duckdb_path() -> Path:
     raw = os.environ.get("SE_DUCKDB_PATH", "warehouse/strategy_engine.duckdb")
     path = Path(raw)
     return path if path.is_absolute() else PROJECT_DIR / path
+
+
+def published_path() -> Path:
+    """The read-only snapshot the HTTP service and the report read on DuckDB targets
+    (strategy_engine/published.py); env SE_PUBLISHED_DUCKDB_PATH, else next to the warehouse file."""
+    raw = os.environ.get("SE_PUBLISHED_DUCKDB_PATH")
+    if not raw:
+        warehouse = duckdb_path()
+        return warehouse.with_name(f"{warehouse.stem}_published.duckdb")
+    path = Path(raw)
+    return path if path.is_absolute() else PROJECT_DIR / path

@@ -1,4 +1,8 @@
-"""`strategy-engine report`: one self-contained HTML file (inline SVG, no scripts, no network)."""
+"""`strategy-engine report`: one self-contained HTML file (inline SVG, no scripts, no network).
+
+On DuckDB it reads the last published snapshot (strategy_engine/published.py), not the warehouse a
+run may be writing.
+"""
 
 from __future__ import annotations
 
@@ -101,7 +105,12 @@ def _rows_section(fetch, reader: MartReader, *args: object) -> str:  # noqa: ANN
 
 
 def build_report(day: date, target: str) -> str:
-    reader = MartReader(target)
+    """The report from the last published state (one snapshot for every section, on DuckDB)."""
+    with MartReader(target, published=True) as reader:
+        return _report(reader, day, target)
+
+
+def _report(reader: MartReader, day: date, target: str) -> str:
     equity, drawdown = _equity_sections(reader, day)
     quality = "<h3>Rejected input rows</h3>" + _rows_section(marts.rejected_summary, reader)
     if reader.has(marts.MARTS_SCHEMA, "data_quality_warnings"):
@@ -130,7 +139,8 @@ def build_report(day: date, target: str) -> str:
 def performance_summary_alert(day: date, target: str) -> Alert | None:
     """The evening summary for every channel: one line per strategy and parameter set."""
     try:
-        rows = marts.performance_for(MartReader(target), None).dicts()
+        with MartReader(target, published=True) as reader:
+            rows = marts.performance_for(reader, None).dicts()
     except MissingMart as missing:
         log_event(logger, "performance_summary_skipped", reason=str(missing))
         return None

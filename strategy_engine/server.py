@@ -9,15 +9,20 @@ GET /livez         200 while the process serves (for container probes).
 POST /report       writes the day's report and e-mails it (same authorization as /run).
 GET /signals       ?date=YYYY-MM-DD, the signals of that day.
 GET /performance   ?strategy=ID, the performance rows of a strategy (all without the parameter).
-Read endpoints only bind validated parameters into fixed queries.
+Read endpoints only bind validated parameters into fixed queries. On DuckDB they (and /health's
+data freshness) read the last published snapshot (strategy_engine/published.py), so a run writing
+the warehouse, in this process or another, never makes them fail; 503 before the first snapshot.
+POST bodies are bounded (MAX_BODY_BYTES); a failed request is one JSON log line with its traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -25,12 +30,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import duckdb
+
 from strategy_engine import __version__, marts, ops
 from strategy_engine.calendar import is_trading_session
 from strategy_engine.marts import MartReader, MissingMart
-from strategy_engine.structured_log import configure_logging, log_event
+from strategy_engine.structured_log import configure_logging, install_exception_hooks, log_event, log_exception
 
 logger = logging.getLogger("strategy_engine.server")
+# POST bodies are a date and a flag; anything larger is refused before it is read.
+MAX_BODY_BYTES = 64 * 1024
+# Seconds a client may stall while sending its request (a stalled body otherwise holds a thread).
+REQUEST_TIMEOUT_SECONDS = 30
 
 
 def sessions_between(first: date, last: date) -> int:
@@ -44,23 +55,31 @@ def sessions_between(first: date, last: date) -> int:
 
 def health_status(target: str, today: date) -> tuple[int, dict[str, Any]]:
     max_missed = int(os.environ.get("SE_STALE_AFTER_SESSIONS", "1"))
-    last_ok = ops.last_run("run", "success")
-    last_any = ops.last_run("run")
-    body: dict[str, Any] = {
-        "version": __version__,
-        "target": target,
-        "today": today.isoformat(),
-        "last_successful_run": None if last_ok is None else {
-            "run_id": last_ok.run_id, "date": last_ok.run_date.isoformat(),
-            "finished_at": last_ok.finished_at.isoformat() if last_ok.finished_at else None,
-        },
-        "last_run_status": None if last_any is None else last_any.status,
-    }
+    body: dict[str, Any] = {"version": __version__, "target": target, "today": today.isoformat()}
     problems = []
+    try:
+        last_ok = ops.last_run("run", "success")
+        last_any = ops.last_run("run")
+    except duckdb.Error as busy:
+        # A run in another process holds the ops store (by default the warehouse file itself):
+        # report what the published snapshot knows instead of failing the probe.
+        last_ok = last_any = None
+        body["ops_store"] = f"unreadable while another process holds it: {str(busy).splitlines()[0][:200]}"
+    body["last_successful_run"] = None if last_ok is None else {
+        "run_id": last_ok.run_id, "date": last_ok.run_date.isoformat(),
+        "finished_at": last_ok.finished_at.isoformat() if last_ok.finished_at else None,
+    }
+    body["last_run_status"] = None if last_any is None else last_any.status
     if last_any is not None and last_any.status == "failed":
         problems.append(f"last run {last_any.run_id} failed")
     try:
-        latest = marts.latest_trade_date(MartReader(target))
+        with MartReader(target, published=True) as reader:
+            latest = marts.latest_trade_date(reader)
+            if "ops_store" in body and reader.published:
+                # The run that published the snapshot succeeded; it stands in for ops.runs.
+                info = marts.publication(reader)
+                body["last_successful_run"] = {"run_id": info["run_id"], "date": info["run_date"],
+                                               "finished_at": info["published_at"]}
     except MissingMart as missing:
         latest = None
         problems.append(str(missing))
@@ -115,6 +134,7 @@ def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date
 
     class Handler(BaseHTTPRequestHandler):
         server_version = f"strategy-engine/{__version__}"
+        timeout = REQUEST_TIMEOUT_SECONDS
 
         def _send(self, status: int, body: dict[str, Any]) -> None:
             payload = json.dumps(body, default=_json_default).encode()
@@ -127,8 +147,20 @@ def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date
         def _query(self) -> dict[str, str]:
             return {k: v[-1] for k, v in parse_qs(urlparse(self.path).query).items()}
 
+        def _failed(self, route: str) -> None:
+            """An unexpected error: one JSON log line with the traceback, a JSON 500 to the client."""
+            log_exception(logger, "request_failed", route=route, request=self.requestline)
+            with contextlib.suppress(OSError):  # the client may be gone
+                self._send(500, {"error": f"internal error on {route} (logged)"})
+
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             route = urlparse(self.path).path
+            try:
+                self._get(route)
+            except Exception:  # noqa: BLE001 - answered and logged, never a dropped connection
+                self._failed(route)
+
+        def _get(self, route: str) -> None:
             try:
                 if route == "/livez":
                     # Process liveness for Cloud Run probes: stale data must not restart the service.
@@ -142,7 +174,8 @@ def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date
                     self._signals()
                 elif route == "/performance":
                     strategy = self._query().get("strategy")
-                    rows = marts.performance_for(MartReader(target), strategy)
+                    with MartReader(target, published=True) as reader:
+                        rows = marts.performance_for(reader, strategy)
                     self._send(200, {"strategy": strategy, "rows": rows.dicts()})
                 else:
                     self._send(404, {"error": f"no route {route}"})
@@ -156,11 +189,29 @@ def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date
             except ValueError:
                 self._send(400, {"error": "date must be YYYY-MM-DD"})
                 return
-            rows = marts.signals_on(MartReader(target), day)
+            with MartReader(target, published=True) as reader:
+                rows = marts.signals_on(reader, day)
             self._send(200, {"date": day.isoformat(), "count": len(rows.rows), "signals": rows.dicts()})
+
+        def _body_length(self) -> int | None:
+            """Content-Length when it is a sane size; None after answering 400 or 413."""
+            raw = (self.headers.get("Content-Length") or "0").strip()
+            if not (raw.isascii() and raw.isdigit()):  # negative, non-numeric: rfile.read(-1) would wait for EOF
+                self._send(400, {"error": "Content-Length must be a non-negative integer"})
+                return None
+            if int(raw) > MAX_BODY_BYTES:
+                self._send(413, {"error": f"request body over {MAX_BODY_BYTES} bytes"})
+                return None
+            return int(raw)
 
         def do_POST(self) -> None:  # noqa: N802
             route = urlparse(self.path).path
+            try:
+                self._post(route)
+            except Exception:  # noqa: BLE001 - answered and logged, never a dropped connection
+                self._failed(route)
+
+        def _post(self, route: str) -> None:
             if route not in {"/run", "/report"}:
                 self._send(404, {"error": f"no route {route}"})
                 return
@@ -168,7 +219,9 @@ def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date
                 log_event(logger, "post_rejected", level=logging.WARNING, route=route, client=self.client_address[0])
                 self._send(401, {"error": "a valid bearer token is required"})
                 return
-            length = int(self.headers.get("Content-Length") or 0)
+            length = self._body_length()
+            if length is None:
+                return
             try:
                 body = json.loads(self.rfile.read(length) or b"{}") if length else {}
                 params = {**self._query(), **body}
@@ -210,6 +263,15 @@ def default_report_job(target: str) -> Callable[[date], int]:
     return report_job
 
 
+class JsonLoggingServer(ThreadingHTTPServer):
+    """socketserver prints a plain-text traceback for an error a handler did not catch; log it
+    as one JSON line instead."""
+
+    def handle_error(self, request: object, client_address: Any) -> None:
+        log_exception(logger, "request_thread_failed", exc_info=sys.exc_info(),
+                      client=client_address[0] if client_address else None)
+
+
 def build_server(host: str, port: int, target: str, today: Callable[[], date] | None = None,
                  run_job: Callable[[date, bool], int] | None = None,
                  report_job: Callable[[date], int] | None = None) -> ThreadingHTTPServer:
@@ -217,11 +279,12 @@ def build_server(host: str, port: int, target: str, today: Callable[[], date] | 
 
     handler = make_handler(target, today or exchange_today, run_job or default_run_job(target),
                            report_job or default_report_job(target))
-    return ThreadingHTTPServer((host, port), handler)
+    return JsonLoggingServer((host, port), handler)
 
 
 def serve(host: str, port: int, target: str) -> int:
     configure_logging()
+    install_exception_hooks()
     server = build_server(host, port, target)
     log_event(logger, "serving", host=host, port=server.server_address[1], target=target, version=__version__)
     print(f"serving on http://{host}:{server.server_address[1]} (target {target})", flush=True)

@@ -13,7 +13,9 @@ import logging
 import os
 import re
 import sys
+import threading
 from datetime import UTC, datetime
+from types import TracebackType
 
 RUN_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("run_id", default=None)
 
@@ -87,3 +89,39 @@ def configure_logging(level: str | None = None) -> None:
 
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: object) -> None:
     logger.log(level, event, extra={"fields": fields})
+
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+
+
+def log_exception(logger: logging.Logger, event: str, exc_info: ExcInfo | tuple[None, None, None] | None = None,
+                  **fields: object) -> None:
+    """One JSON line at level error: `error` is the one-line reason, `exception` the traceback.
+    Without exc_info: the exception being handled."""
+    info = exc_info if exc_info is not None else sys.exc_info()
+    if info[1] is not None:
+        fields.setdefault("error", f"{type(info[1]).__name__}: {info[1]}")
+    logger.error(event, exc_info=info if info[0] is not None else None, extra={"fields": fields})
+
+
+def install_exception_hooks() -> None:
+    """Unhandled exceptions, in the main thread or any other, become one JSON line on stderr
+    (with the traceback in a field) instead of Python's plain-text traceback."""
+    configure_logging()
+    logger = logging.getLogger("strategy_engine.unhandled")
+
+    def main_thread_hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, value, tb)
+            return
+        log_exception(logger, "unhandled_exception", exc_info=(kind, value, tb))
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        info = (args.exc_type, args.exc_value, args.exc_traceback)
+        log_exception(logger, "unhandled_thread_exception", exc_info=info,  # type: ignore[arg-type]
+                      thread=args.thread.name if args.thread else None)
+
+    sys.excepthook = main_thread_hook
+    threading.excepthook = thread_hook

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from strategy_engine import cli
 from strategy_engine.paths import PROJECT_DIR
+from strategy_engine.published import publish
 
 CHARTS = ["equity", "drawdown", "signal_counts"]
 
@@ -37,6 +39,7 @@ def marts_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SE_DUCKDB_PATH", str(path))
     monkeypatch.setenv("SE_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.delenv("SE_TARGET", raising=False)
+    monkeypatch.delenv("SE_PUBLISHED_DUCKDB_PATH", raising=False)
     with duckdb.connect(str(path)) as con:
         con.execute("create schema staging; create schema strategy_data")
         con.execute("create table staging.stg_market_data as select 'INFY' as symbol, date '2022-02-01' as trade_date")
@@ -69,6 +72,7 @@ def marts_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             "('large_move', 'INFY', date '2022-02-01', 'close moved 25%')) "
             "as t(warning_type, symbol, trade_date, detail)"
         )
+    publish()
     return path
 
 
@@ -116,11 +120,24 @@ def test_report_renders_every_chart_in_chromium(marts_warehouse: Path, tmp_path:
 def test_report_without_marts_says_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SE_DUCKDB_PATH", str(tmp_path / "empty.duckdb"))
     monkeypatch.setenv("SE_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.delenv("SE_PUBLISHED_DUCKDB_PATH", raising=False)
     duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    assert cli.main(["report", "--date", date(2022, 2, 1).isoformat()]) == 0
+    content = (tmp_path / "reports" / "report-2022-02-01.html").read_text()
+    assert content.count("no published data yet; run strategy-engine run") >= 5  # before any snapshot
+    publish()  # a snapshot of a warehouse without marts
     assert cli.main(["report", "--date", date(2022, 2, 1).isoformat()]) == 0
     content = (tmp_path / "reports" / "report-2022-02-01.html").read_text()
     assert "strategy_data.equity_curve does not exist" in content
     assert "strategy_data.signals does not exist" in content
+
+
+def test_report_reads_the_published_snapshot_not_the_warehouse(marts_warehouse: Path, tmp_path: Path) -> None:
+    with duckdb.connect(str(marts_warehouse)) as con:  # a build after the last publish
+        con.execute("update strategy_data.data_quality_warnings set detail = 'written after publishing'")
+    assert cli.main(["report", "--date", "2022-02-01"]) == 0
+    content = (tmp_path / "reports" / "report-2022-02-01.html").read_text()
+    assert "close moved 25%" in content and "written after publishing" not in content
 
 
 def test_report_send_emails_it_over_local_smtp(marts_warehouse: Path, tmp_path: Path,
@@ -154,3 +171,17 @@ def test_report_send_emails_it_over_local_smtp(marts_warehouse: Path, tmp_path: 
     report_mail = message_from_bytes(next(r for r in received if b"report for 2022-02-01" in r))
     names = [part.get_filename() for part in report_mail.walk() if part.get_filename()]
     assert names == ["report-2022-02-01.html"]
+
+
+def test_report_is_written_while_another_process_holds_the_warehouse(marts_warehouse: Path, tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(60)", str(marts_warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert cli.main(["report", "--date", "2022-02-01"]) == 0
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    content = (tmp_path / "reports" / "report-2022-02-01.html").read_text()
+    assert "close moved 25%" in content and 'data-chart="equity"' in content

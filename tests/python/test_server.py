@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from strategy_engine import ops
+from strategy_engine.published import publish
 from strategy_engine.server import build_server
 
 TODAY = date(2022, 2, 1)
@@ -25,6 +26,7 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("SE_DUCKDB_PATH", str(path))
     monkeypatch.delenv("SE_OPS_DUCKDB_PATH", raising=False)
+    monkeypatch.delenv("SE_PUBLISHED_DUCKDB_PATH", raising=False)
     monkeypatch.setenv("SE_RUN_TOKEN", TOKEN)
     monkeypatch.delenv("SE_OIDC_AUDIENCE", raising=False)
     with duckdb.connect(str(path)) as con:
@@ -37,6 +39,7 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             "as t(signal_id, strategy_id, param_set_id, symbol, signal_date, signal_type, exit_reason, "
             "close_price, strength)"
         )
+    publish()
     return path
 
 
@@ -173,3 +176,127 @@ def test_google_oidc_token_is_verified_for_audience_and_email(warehouse: Path,
     finally:
         svc.close()
     assert seen == ["https://engine.example.run.app"] * 3 and len(runs) == 1
+
+
+def test_reads_before_any_snapshot_are_a_clear_json_503(service: tuple[Service, list], warehouse: Path) -> None:
+    from strategy_engine.paths import published_path
+
+    svc, _ = service
+    published_path().unlink()
+    for path in ["/signals?date=2022-02-01", "/performance", "/health"]:
+        status, body = svc.request("GET", path)
+        assert status == 503, (path, body)
+        assert "no published data yet; run strategy-engine run" in (body.get("error") or body["problems"]), body
+
+
+def test_health_answers_while_another_process_holds_the_warehouse(service: tuple[Service, list],
+                                                                  warehouse: Path) -> None:
+    """ops.runs lives in the warehouse file by default; a run elsewhere holds it for its build."""
+    import subprocess
+    import sys
+
+    svc, _ = service
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(60)", str(warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        status, body = svc.request("GET", "/health")
+        signals_status, _ = svc.request("GET", "/signals?date=2022-02-01")
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert status == 200 and body["latest_trade_date"] == "2022-02-01", body
+    assert "another process holds it" in body["ops_store"]
+    assert body["last_successful_run"]["finished_at"]  # the run that published the snapshot
+    assert signals_status == 200
+
+
+def _raw_post(base: str, content_length: str) -> bytes:
+    """A POST /run with a valid token and the given Content-Length header, no body; the socket
+    stays open, so a server waiting for a body times the read out instead of answering."""
+    import socket
+    from urllib.parse import urlparse
+
+    address = urlparse(base)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(f"POST /run HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+                     f"Content-Length: {content_length}\r\n\r\n".encode())
+        try:
+            return sock.recv(4096)
+        except TimeoutError:
+            return b"no answer within 10 s"
+
+
+def test_a_bad_or_huge_content_length_is_refused_at_once(service: tuple[Service, list]) -> None:
+    svc, runs = service
+    for value, status in [("-1", b"400"), ("abc", b"400"), ("1e3", b"400"), (str(10**9), b"413")]:
+        answer = _raw_post(svc.base, value)
+        assert answer.split(b"\r\n")[0].split(b" ")[1] == status, (value, answer[:200])
+    assert runs == []
+
+
+def test_an_unexpected_error_is_a_json_500_and_one_json_log_line(warehouse: Path,
+                                                                  capsys: pytest.CaptureFixture) -> None:
+    from strategy_engine.structured_log import configure_logging
+
+    configure_logging()
+
+    def broken_job(day: date, force: bool) -> int:
+        raise RuntimeError("the job broke")
+
+    server = build_server("127.0.0.1", 0, "local", today=lambda: TODAY, run_job=broken_job)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    request = urllib.request.Request(f"http://127.0.0.1:{server.server_address[1]}/run", data=b"{}", method="POST")
+    request.add_header("Authorization", f"Bearer {TOKEN}")
+    try:
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(request, timeout=10)
+        body = json.loads(error.value.read())
+        # socketserver's last resort for an error outside the handler's own catch
+        try:
+            raise OSError("the socket broke")
+        except OSError:
+            server.handle_error(None, ("127.0.0.1", 1))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert error.value.code == 500 and body == {"error": "internal error on /run (logged)"}
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
+    failed = next(line for line in lines if line["event"] == "request_failed")
+    assert failed["error"] == "RuntimeError: the job broke" and "Traceback" in failed["exception"]
+    last_resort = next(line for line in lines if line["event"] == "request_thread_failed")
+    assert "OSError: the socket broke" in last_resort["exception"]
+
+
+def test_reads_answer_from_the_snapshot_while_post_run_writes_in_this_process(warehouse: Path) -> None:
+    """POST /run builds in the server's own process; dbt holds the warehouse with a read-write
+    DuckDB connection meanwhile (simulated here), which a read-only connect to it refuses."""
+    holding, release = threading.Event(), threading.Event()
+
+    def writing_job(day: date, force: bool) -> int:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("update strategy_data.signals set symbol = 'HALF-WRITTEN'")
+            holding.set()
+            release.wait(30)
+        return 0
+
+    server = build_server("127.0.0.1", 0, "local", today=lambda: TODAY, run_job=writing_job)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    run = urllib.request.Request(base + "/run", data=b"{}", method="POST")
+    run.add_header("Authorization", f"Bearer {TOKEN}")
+    poster = threading.Thread(target=lambda: urllib.request.urlopen(run, timeout=30).read(), daemon=True)
+    try:
+        poster.start()
+        assert holding.wait(10)
+        answers = []
+        for _ in range(20):
+            with urllib.request.urlopen(base + "/signals?date=2022-02-01", timeout=10) as response:
+                answers.append((response.status, json.loads(response.read())["signals"][0]["symbol"]))
+    finally:
+        release.set()
+        poster.join(30)
+        server.shutdown()
+        server.server_close()
+    assert answers == [(200, "INFY")] * 20
