@@ -35,6 +35,7 @@ import duckdb
 from strategy_engine import __version__, marts, ops
 from strategy_engine.calendar import is_trading_session
 from strategy_engine.marts import MartReader, MissingMart
+from strategy_engine.run_lock import EXIT_BUSY
 from strategy_engine.structured_log import configure_logging, install_exception_hooks, log_event, log_exception
 
 logger = logging.getLogger("strategy_engine.server")
@@ -61,7 +62,7 @@ def health_status(target: str, today: date) -> tuple[int, dict[str, Any]]:
         last_ok = ops.last_run("run", "success")
         last_any = ops.last_run("run")
     except duckdb.Error as busy:
-        # A run in another process holds the ops store (by default the warehouse file itself):
+        # Another process holds the ops store for longer than ops.LOCKED_FILE_RETRY_SECONDS (a stuck one):
         # report what the published snapshot knows instead of failing the probe.
         last_ok = last_any = None
         body["ops_store"] = f"unreadable while another process holds it: {str(busy).splitlines()[0][:200]}"
@@ -237,6 +238,10 @@ def make_handler(target: str, today: Callable[[], date], run_job: Callable[[date
                 code = run_job(day, force) if route == "/run" else report_job(day)
             finally:
                 run_lock.release()
+            if code == EXIT_BUSY:  # another process's run holds the warehouse; recorded and alerted
+                self._send(409, {"error": "another run holds the warehouse; this one did not start",
+                                 "route": route, "date": day.isoformat(), "exit_code": code})
+                return
             self._send(200 if code == 0 else 500, {"route": route, "date": day.isoformat(), "exit_code": code})
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature

@@ -123,6 +123,23 @@ def test_health_is_503_when_data_is_stale(warehouse: Path) -> None:
     assert error.value.code == 503 and "stale" in body["problems"][0]
 
 
+def test_post_run_while_another_process_runs_is_a_409(warehouse: Path) -> None:
+    from strategy_engine.run_lock import EXIT_BUSY
+
+    busy = build_server("127.0.0.1", 0, "local", today=lambda: TODAY, run_job=lambda d, f: EXIT_BUSY)
+    threading.Thread(target=busy.serve_forever, daemon=True).start()
+    try:
+        request = urllib.request.Request(f"http://127.0.0.1:{busy.server_address[1]}/run", data=b"{}",
+                                         headers={"Authorization": f"Bearer {TOKEN}"}, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(request, timeout=30)
+        body = json.loads(error.value.read())
+    finally:
+        busy.shutdown()
+        busy.server_close()
+    assert error.value.code == 409 and body["exit_code"] == EXIT_BUSY and "did not start" in body["error"]
+
+
 def test_post_run_requires_a_token(service: tuple[Service, list]) -> None:
     svc, runs = service
     assert svc.request("POST", "/run", body={})[0] == 401
@@ -190,15 +207,19 @@ def test_reads_before_any_snapshot_are_a_clear_json_503(service: tuple[Service, 
 
 
 def test_health_answers_while_another_process_holds_the_warehouse(service: tuple[Service, list],
-                                                                  warehouse: Path) -> None:
-    """ops.runs lives in the warehouse file by default; a run elsewhere holds it for its build."""
+                                                                  warehouse: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run elsewhere holds the warehouse for its build: /health reads ops.runs from its own file
+    and the latest trade date from the published snapshot. Should the ops store be held too (a
+    stuck process), the snapshot's publishing run stands in for the last successful run."""
     import subprocess
     import sys
 
     svc, _ = service
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
-         "time.sleep(60)", str(warehouse)], stdout=subprocess.PIPE, text=True)
+    monkeypatch.setattr(ops, "LOCKED_FILE_RETRY_SECONDS", 0.5)
+    hold = "import duckdb, sys, time; c = [duckdb.connect(p) for p in sys.argv[1:]]; print('held', flush=True); " \
+           "time.sleep(60)"
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(warehouse)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         status, body = svc.request("GET", "/health")
@@ -207,9 +228,19 @@ def test_health_answers_while_another_process_holds_the_warehouse(service: tuple
         holder.kill()
         holder.wait(timeout=30)
     assert status == 200 and body["latest_trade_date"] == "2022-02-01", body
-    assert "another process holds it" in body["ops_store"]
-    assert body["last_successful_run"]["finished_at"]  # the run that published the snapshot
+    assert "ops_store" not in body  # ops.runs has its own file now (this fixture recorded no run)
     assert signals_status == 200
+
+    both = subprocess.Popen([sys.executable, "-c", hold, str(warehouse), str(ops.ops_path())],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert both.stdout.readline().strip() == "held"
+        status, body = svc.request("GET", "/health")
+    finally:
+        both.kill()
+        both.wait(timeout=30)
+    assert status == 200 and "another process holds it" in body["ops_store"]
+    assert body["last_successful_run"]["finished_at"]  # the run that published the snapshot
 
 
 def _raw_post(base: str, content_length: str) -> bytes:
