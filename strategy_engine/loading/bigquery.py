@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from strategy_engine.loading.archives import ArchiveLimits
 from strategy_engine.loading.loader import LoadReport, check_unique_keys, parse_paths
 from strategy_engine.paths import PROFILES_DIR
 
@@ -349,9 +350,10 @@ class BigQueryLoader:
 
 def load_paths_bigquery(
     paths: Iterable[Path], fmt: str = "auto", target: BigQueryTarget | str = "dev", client: Any | None = None,
+    limits: ArchiveLimits | None = None,
 ) -> LoadReport:
     """Parse every file (nothing is sent if any is bad), then load jobs and MERGEs into BigQuery."""
-    market, actions, files, skipped_non_equity = parse_paths(paths, fmt)
+    market, actions, files, skipped_non_equity = parse_paths(paths, fmt, limits)
     report = LoadReport(
         files=files, rows_read=len(market) + len(actions) + skipped_non_equity, skipped_non_equity=skipped_non_equity,
     )
