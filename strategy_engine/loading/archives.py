@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import stat
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -32,6 +34,8 @@ from strategy_engine.loading.errors import LoadError
 
 DATA_SUFFIXES = (".csv", ".txt")
 ZIP_MAGIC = b"PK\x03\x04"
+# what zipfile raises on damaged, encrypted or unsupported archives
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError)
 
 
 @dataclass(frozen=True)
@@ -179,10 +183,15 @@ def _zip_sources(
             infos = _check_directory(archive, label, limits)
             plan: list[tuple[zipfile.ZipInfo, bool]] = []
             for info in infos:
-                with archive.open(info) as member:
-                    head = member.read(len(ZIP_MAGIC))
+                try:
+                    with archive.open(info) as member:
+                        head = member.read(len(ZIP_MAGIC))
+                except ZIP_ERRORS as error:
+                    raise LoadError(f"{label}:{info.filename}", f"damaged zip member ({error})") from None
                 plan.append((info, _is_archive(info, head)))
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+    except LoadError:
+        raise
+    except ZIP_ERRORS as error:
         raise LoadError(label, f"damaged or unsupported zip ({error})") from None
 
     def member_opener(info: zipfile.ZipInfo, name: str) -> Callable[[], IO[bytes]]:
@@ -191,7 +200,10 @@ def _zip_sources(
             try:
                 archive = zipfile.ZipFile(handle)
                 raw = archive.open(info.filename)
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+            except LoadError:
+                handle.close()
+                raise
+            except ZIP_ERRORS as error:
                 handle.close()
                 raise LoadError(name, f"damaged or unsupported zip member ({error})") from None
             return io.BufferedReader(_Owning(_BoundedMember(raw, name, info, limits, budget), archive, handle),
@@ -204,9 +216,22 @@ def _zip_sources(
             if depth >= limits.max_nesting:
                 raise LoadError(name, f"nested archive; archives inside archives are refused beyond depth "
                                 f"{limits.max_nesting} (SE_LOAD_MAX_NESTING)")
-            yield from _zip_sources(member_opener(info, name), name, limits, budget, depth + 1)
+            yield from _zip_sources(_spooled(member_opener(info, name)), name, limits, budget, depth + 1)
         elif info.filename.lower().endswith(DATA_SUFFIXES):
             yield Source(name, member_opener(info, name))
+
+
+def _spooled(opener: Callable[[], IO[bytes]]) -> Callable[[], IO[bytes]]:
+    """A nested archive must be seekable: its (bounded) stream is copied to a temporary file first."""
+
+    def open_spooled() -> IO[bytes]:
+        spool = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115 - returned open
+        with opener() as member:
+            shutil.copyfileobj(member, spool, 1 << 20)
+        spool.seek(0)
+        return spool  # type: ignore[return-value]
+
+    return open_spooled
 
 
 class _Owning(io.RawIOBase):
