@@ -39,6 +39,11 @@ MARKET_COLUMNS = [
     "symbol", "trade_date", "open", "high", "low", "close", "volume", "value", "trades", "series", "exchange",
 ]
 CORPORATE_ACTION_COLUMNS = ["symbol", "ex_date", "action", "ratio_from", "ratio_to", "price_factor"]
+MARKET_SCHEMA = pa.schema([
+    ("symbol", pa.string()), ("trade_date", pa.date32()), ("open", pa.float64()), ("high", pa.float64()),
+    ("low", pa.float64()), ("close", pa.float64()), ("volume", pa.int64()), ("value", pa.float64()),
+    ("trades", pa.int64()), ("series", pa.string()), ("exchange", pa.string()),
+])
 
 # Equity series kept from bhavcopies; other segments (bonds, ETFs' non-equity series...) are skipped.
 EQUITY_SERIES = {"EQ", "BE", "BZ", "SM", "ST"}
@@ -149,15 +154,22 @@ def _blank(row: list[str]) -> bool:
     return not row or all(cell.strip() == "" for cell in row)
 
 
-def _chunks(records: Iterator[dict], columns: list[str]) -> Iterator[pd.DataFrame]:
+def _chunks(records: Iterator[dict], columns: list[str]) -> Iterator[pd.DataFrame | pa.Table]:
+    """Market rows as Arrow tables (a NaN stays a NaN, a missing value is null), actions as DataFrames."""
     batch: list[dict] = []
     for record in records:
         batch.append(record)
         if len(batch) >= CHUNK_ROWS:
-            yield pd.DataFrame.from_records(batch, columns=columns)
+            yield _chunk(batch, columns)
             batch = []
     if batch:
-        yield pd.DataFrame.from_records(batch, columns=columns)
+        yield _chunk(batch, columns)
+
+
+def _chunk(batch: list[dict], columns: list[str]) -> pd.DataFrame | pa.Table:
+    if columns is MARKET_COLUMNS:
+        return pa.Table.from_pylist(batch, schema=MARKET_SCHEMA)
+    return pd.DataFrame.from_records(batch, columns=columns)
 
 
 # -- row parsers ------------------------------------------------------------------------------------
@@ -365,8 +377,8 @@ ROW_READERS: dict[str, RecordReader] = {
 MARKET_FORMATS = ("ohlcv-csv", "nse-history", "nse-bhavcopy", "nse-udiff")
 
 
-def row_chunks(fmt: str, stream: IO[bytes], file: str, tally: Tally) -> Iterator[pd.DataFrame]:
-    """The row parser over a stream, as DataFrames of at most CHUNK_ROWS rows."""
+def row_chunks(fmt: str, stream: IO[bytes], file: str, tally: Tally) -> Iterator[pd.DataFrame | pa.Table]:
+    """The row parser over a stream, in chunks of at most CHUNK_ROWS rows."""
     columns = CORPORATE_ACTION_COLUMNS if fmt == "corporate-actions" else MARKET_COLUMNS
     yield from _chunks(ROW_READERS[fmt](csv_rows(stream, file), file, tally), columns)
 
@@ -378,13 +390,7 @@ INT_COLUMNS = ("volume", "trades")
 
 
 def _arrow_type(column: str) -> pa.DataType:
-    if column in FLOAT_COLUMNS:
-        return pa.float64()
-    if column in INT_COLUMNS:
-        return pa.int64()
-    if column == "trade_date":
-        return pa.date32()
-    return pa.string()
+    return MARKET_SCHEMA.field(column).type
 
 
 class _Utf8Checked(io.RawIOBase):
@@ -433,9 +439,6 @@ def _arrow_batches(
 
 def _trimmed_upper(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     return pc.utf8_upper(pc.utf8_trim_whitespace(values))
-
-
-MARKET_SCHEMA = pa.schema([(column, _arrow_type(column)) for column in MARKET_COLUMNS])
 
 
 def _market_table(columns: dict[str, pa.Array], rows: int) -> pa.Table:
@@ -535,7 +538,8 @@ FAST_READERS: dict[str, FastReader] = {
 
 def _collect(fmt: str, text: str, file: str) -> pd.DataFrame:
     tally = Tally()
-    frames = list(row_chunks(fmt, io.BytesIO(text.encode("utf-8")), file, tally))
+    frames = [chunk.to_pandas(date_as_object=True) if isinstance(chunk, pa.Table) else chunk
+              for chunk in row_chunks(fmt, io.BytesIO(text.encode("utf-8")), file, tally)]
     columns = CORPORATE_ACTION_COLUMNS if fmt == "corporate-actions" else MARKET_COLUMNS
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     frame.attrs["skipped_non_equity"] = tally.skipped_non_equity
