@@ -80,6 +80,8 @@ class Source:
 
     name: str
     open: Callable[[], IO[bytes]]
+    # a plain file's path, which the fast reader opens natively (no Python file object, no GIL)
+    path: Path | None = None
 
 
 class _Budget:
@@ -277,7 +279,7 @@ def iter_sources(path: Path, limits: ArchiveLimits | None = None) -> Iterator[So
     with open_file() as handle:
         head = handle.read(len(ZIP_MAGIC))
     if not (head.startswith(ZIP_MAGIC) or zipfile.is_zipfile(path)):
-        yield Source(label, open_file)
+        yield Source(label, open_file, path)
         return
     sources = list(_zip_sources(open_file, label, limits, _Budget(label, limits.max_uncompressed_bytes), 0))
     if not sources:

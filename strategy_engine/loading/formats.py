@@ -18,7 +18,6 @@ Volume and trades are whole numbers (BIGINT) and cannot hold them: there they ar
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import math
@@ -393,43 +392,30 @@ def _arrow_type(column: str) -> pa.DataType:
     return MARKET_SCHEMA.field(column).type
 
 
-class _Utf8Checked(io.RawIOBase):
-    """A stream whose bytes are checked as UTF-8 as they pass (pyarrow checks only the columns it reads)."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # noqa: ANN001 - memoryview
-        data = self._raw.read(len(buffer))
-        try:
-            self._decoder.decode(data, final=not data)
-        except UnicodeDecodeError:
-            raise NotFast("not UTF-8") from None
-        buffer[:len(data)] = data
-        return len(data)
-
-
 def _arrow_batches(
-    stream: IO[bytes], width: int, wanted: dict[str, int], types: dict[str, pa.DataType], header: bool,
+    stream: IO[bytes] | pa.NativeFile, width: int, wanted: dict[str, int], types: dict[str, pa.DataType],
+    header: bool,
 ) -> Iterator[pa.RecordBatch]:
-    """Record batches of the canonical columns `wanted` (name -> position) from a stream of `width` columns."""
+    """Record batches of the canonical columns `wanted` (name -> position) from a stream of `width` columns.
+
+    The other columns are read too, as strings: pyarrow checks every string it reads as UTF-8, so a
+    file that is not UTF-8 anywhere goes to the row parser, which names the line.
+    """
     names = [f"c{position}" for position in range(width)]
     for column, position in wanted.items():
         names[position] = column
+    column_types = {name: pa.string() for name in names}
+    column_types.update({column: types[column] for column in wanted})
     try:
         reader = pa_csv.open_csv(
-            io.BufferedReader(_Utf8Checked(stream), buffer_size=1 << 20),
+            stream,
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1 if header else 0,
                                             block_size=BLOCK_BYTES, use_threads=True),
             # only what the row parser also reads as missing ("n/a" and friends stay errors); strings
             # are never null, the row parser keeps "" and "-" as they are
             convert_options=pa_csv.ConvertOptions(
-                column_types={column: types[column] for column in wanted}, include_columns=list(wanted),
-                null_values=["", "-"], strings_can_be_null=False, quoted_strings_can_be_null=False,
+                column_types=column_types, null_values=["", "-"], strings_can_be_null=False,
+                quoted_strings_can_be_null=False, check_utf8=True,
             ),
         )
         yield from reader
