@@ -98,19 +98,40 @@ def with_bad_line(source: Path, target: Path, line_number: int) -> None:
             out.write(line)
 
 
+def _peak_rss_kib(pid: int) -> int | None:
+    """VmHWM of a running process: its own peak RSS (ru_maxrss of a child would include the memory of
+    this process at fork time, which holds the generated universe)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def measure(label: str, path: Path, rows: int, work: Path) -> Measured:
     env = {**os.environ, "SE_DUCKDB_PATH": str(work / f"{label.replace(' ', '_')}.duckdb"), "SE_TARGET": "local"}
     Path(env["SE_DUCKDB_PATH"]).unlink(missing_ok=True)
+    peak = 0
     started = time.perf_counter()
-    process = subprocess.Popen([COMMAND, "load", str(path)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    output = process.stdout.read() if process.stdout else ""
-    process.returncode = os.waitstatus_to_exitcode(status)
-    lines = [line for line in output.splitlines() if line.strip()]
-    return Measured(label, path, rows, seconds, usage.ru_maxrss / 1024, process.returncode,
-                    lines[-1][:160] if lines else "")
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen([COMMAND, "load", str(path)], env=env, stdout=output, stderr=subprocess.STDOUT,
+                                   text=True)
+        while process.poll() is None:
+            peak = max(peak, _peak_rss_kib(process.pid) or 0)
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        output.seek(0)
+        lines = [line for line in output.read().splitlines() if line.strip()]
+    return Measured(label, path, rows, seconds, peak / 1024, process.returncode, lines[-1][:160] if lines else "")
+
+
+def uncompressed_megabytes(path: Path) -> float:
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist()) / 1e6
+    return path.stat().st_size / 1e6
 
 
 def machine() -> str:
@@ -157,12 +178,13 @@ def main(argv: list[str] | None = None) -> int:
         load_after = [round(value, 2) for value in os.getloadavg()]
         print(f"Loading, measured under load {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
               f"load average {load_average} before, {load_after} after; {machine()}\n")
-        print("| file | size MB | rows | seconds | MB/s | peak RSS MiB | exit | last line of output |")
-        print("|---|---:|---:|---:|---:|---:|---:|---|")
+        print("| file | file MB | CSV MB | rows | seconds | CSV MB/s | peak RSS MiB | exit | last line of output |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for result in results:
-            print(f"| {result.label} | {result.megabytes:,.1f} | {result.rows:,} | {result.seconds:.1f} | "
-                  f"{result.megabytes / result.seconds:,.0f} | {result.peak_rss_mib:,.0f} | {result.exit_code} | "
-                  f"{result.last_line.replace('|', '/')} |")
+            csv_mb = uncompressed_megabytes(result.path)
+            print(f"| {result.label} | {result.megabytes:,.1f} | {csv_mb:,.1f} | {result.rows:,} | "
+                  f"{result.seconds:.1f} | {csv_mb / result.seconds:,.0f} | {result.peak_rss_mib:,.0f} | "
+                  f"{result.exit_code} | {result.last_line.replace('|', '/')} |")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

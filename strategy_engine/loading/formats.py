@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ class Tally:
     """Counts of one file kept beside its rows."""
 
     skipped_non_equity: int = 0
+    # CSV rows the fast reader turned into tables (before filtering): where a fallback starts looking
+    fast_rows: int = 0
 
 
 # -- lines and CSV rows -----------------------------------------------------------------------------
@@ -382,6 +385,33 @@ def row_chunks(fmt: str, stream: IO[bytes], file: str, tally: Tally) -> Iterator
     yield from _chunks(ROW_READERS[fmt](csv_rows(stream, file), file, tally), columns)
 
 
+def locate_bad_row(fmt: str, stream: IO[bytes], file: str, good_rows: int, window: int = 200_000) -> None:
+    """Raise the row parser's LoadError for the first bad row after the `good_rows` the fast reader read.
+
+    The fast reader accepts only what the row parser accepts, so the first error of the file lies in
+    the block it failed on: the rows before it are only counted (CSV records, as pyarrow counts them:
+    empty lines aside), and at most `window` rows from there are parsed. Returns when none of them is
+    bad (the fast reader failed on something the row parser reads, such as "1,234.5"): the caller then
+    reads the whole file with the row parser.
+    """
+    rows = csv_rows(stream, file)
+    start: list[tuple[int, list[str]]] = []
+    if fmt != "nse-history":
+        header = next(rows, None)
+        if header is None:
+            return
+        start.append(header)
+    counted = 0
+    for number, row in rows:
+        if counted >= good_rows:
+            start.append((number, row))
+            break
+        if row:
+            counted += 1
+    for _ in ROW_READERS[fmt](itertools.chain(start, itertools.islice(rows, window)), file, Tally()):
+        pass
+
+
 # -- fast readers -----------------------------------------------------------------------------------
 
 FLOAT_COLUMNS = ("open", "high", "low", "close", "value")
@@ -454,6 +484,7 @@ def _fast_ohlcv(stream: IO[bytes], header: list[str], file: str, tally: Tally) -
             elif column == "trade_date" and values.null_count:
                 raise NotFast("missing date")
             columns[column] = values
+        tally.fast_rows += batch.num_rows
         yield _market_table(columns, batch.num_rows)
 
 
@@ -479,6 +510,7 @@ def _fast_exchange(layout: ExchangeLayout) -> Callable[[IO[bytes], list[str], st
             raise NotFast("a column named twice")
         types = {column: pa.string() if column == "trade_date" else _arrow_type(column) for column in wanted}
         for batch in _arrow_batches(stream, len(header), wanted, types, header=True):
+            read = batch.num_rows
             series = _trimmed_upper(batch.column("series"))
             equity = pc.is_in(series, value_set=pa.array(sorted(EQUITY_SERIES)))
             kept = pc.sum(equity).as_py() or 0
@@ -490,6 +522,7 @@ def _fast_exchange(layout: ExchangeLayout) -> Callable[[IO[bytes], list[str], st
             columns["trade_date"] = _parsed_dates(columns["trade_date"], layout.date_format)
             columns["exchange"] = (_trimmed_upper(columns["exchange"]) if layout.exchange_column
                                    else pa.array(["NSE"] * batch.num_rows, pa.string()))
+            tally.fast_rows += read
             yield _market_table(columns, batch.num_rows)
 
     return read
@@ -507,6 +540,7 @@ def _fast_history(stream: IO[bytes], header: list[str], file: str, tally: Tally)
         columns["symbol"] = pa.array([symbol] * batch.num_rows, pa.string())
         columns["series"] = pa.array(["EQ"] * batch.num_rows, pa.string())
         columns["exchange"] = pa.array(["NSE"] * batch.num_rows, pa.string())
+        tally.fast_rows += batch.num_rows
         yield _market_table(columns, batch.num_rows)
 
 

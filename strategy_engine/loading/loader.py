@@ -34,6 +34,7 @@ from strategy_engine.loading.formats import (
     NotFast,
     Tally,
     detect_format,
+    locate_bad_row,
     row_chunks,
 )
 from strategy_engine.warehouse import ensure_source_tables
@@ -129,8 +130,11 @@ def read_source(source: Source, fmt: str, file_no: int, sink: Sink) -> tuple[int
                 rows = sink.add_market(fast(stream, header, source.name, tally), file_no, source_file)
             done = True
         except NotFast:
-            # the row parser reads the file again from its first line and names what is wrong
             sink.discard(file_no)
+            # where the fast reader stopped, the row parser names the line of what is wrong; when
+            # nothing is, it reads the whole file again from its first line
+            with source.open() as stream:
+                locate_bad_row(file_format, stream, source.name, tally.fast_rows)
             rows, tally = 0, Tally()
     if not done:
         with source.open() as stream:
