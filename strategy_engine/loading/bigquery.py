@@ -41,7 +41,7 @@ import pandas as pd
 import yaml
 
 from strategy_engine.loading.archives import ArchiveLimits
-from strategy_engine.loading.loader import LoadReport, check_unique_keys, parse_paths
+from strategy_engine.loading.loader import COMPARED_COLUMNS, LoadReport, check_unique_keys, parse_paths
 from strategy_engine.paths import PROFILES_DIR
 
 # bq_emulator: the profile's local crucible stand-in (make bigquery-emulator), same code path.
@@ -61,7 +61,7 @@ ACTION_STAGING_SCHEMA: tuple[tuple[str, str], ...] = (
     ("ratio_to", "FLOAT64"), ("price_factor", "FLOAT64"), ("source_file", "STRING"),
 )
 # The values that decide whether a stored row is the same as an incoming one (as on DuckDB).
-MARKET_COMPARED = ("open", "high", "low", "close", "volume", "value", "trades")
+MARKET_COMPARED = COMPARED_COLUMNS
 MARKET_KEY = ("symbol", "trade_date")
 ACTION_KEY = ("symbol", "ex_date", "action")
 

@@ -209,9 +209,10 @@ def check_unique_keys(market: pd.DataFrame) -> None:
 
 
 STAGED_MARKET = "trading_data._load_market_incoming"
-CLASSIFIED_MARKET = "trading_data._load_market_classified"
 STAGED_ACTIONS = "trading_data._load_actions_incoming"
 TARGET_MARKET = "trading_data.market_data"
+# the values that decide whether a stored row is the same as an incoming one (as in bigquery.py)
+COMPARED_COLUMNS = ("open", "high", "low", "close", "volume", "value", "trades")
 # DuckDB's memory during a load: beyond it the staged rows go to the database file and temp files,
 # so the loading process stays well under 500 MB whatever the size of its input.
 LOAD_MEMORY_LIMIT = "256MB"
@@ -294,7 +295,7 @@ class _StagingSink:
             self.con.execute(f"delete from {TARGET_MARKET} where rowid >= ?", [self._file_start.pop(file_no)])
 
     def drop(self) -> None:
-        for table in (STAGED_MARKET, CLASSIFIED_MARKET, STAGED_ACTIONS):
+        for table in (STAGED_MARKET, STAGED_ACTIONS):
             self.con.execute(f"drop table if exists {table}")
 
 
@@ -333,50 +334,46 @@ def write_market_data(con: duckdb.DuckDBPyConnection, sink: _StagingSink, report
         report.inserted += con.execute(f"select count(*) from {TARGET_MARKET}").fetchall()[0][0]
         return
     _check_unique_rows(con, STAGED_MARKET)
-    con.execute(f"""
-        create or replace table {CLASSIFIED_MARKET} as
-        select
-            incoming.* exclude (file_no),
-            case
-                when existing.symbol is null then 'inserted'
-                when existing.open is not distinct from incoming.open
-                    and existing.high is not distinct from incoming.high
-                    and existing.low is not distinct from incoming.low
-                    and existing.close is not distinct from incoming.close
-                    and existing.volume is not distinct from incoming.volume
-                    and existing.value is not distinct from incoming.value
-                    and existing.trades is not distinct from incoming.trades
-                    then 'unchanged'
-                else 'replaced'
-            end as outcome
+    # one join classifies; nothing is materialised, so a re-load of unchanged rows only reads
+    joined = f"""
         from {STAGED_MARKET} as incoming
-        left join trading_data.market_data as existing
+        inner join {TARGET_MARKET} as existing
             on existing.symbol = incoming.symbol and existing.trade_date = incoming.trade_date
-    """)
-    counts = dict(con.execute(f"select outcome, count(*) from {CLASSIFIED_MARKET} group by 1").fetchall())
-    report.inserted += counts.get("inserted", 0)
-    report.replaced += counts.get("replaced", 0)
-    report.unchanged += counts.get("unchanged", 0)
-    if counts.get("replaced"):
+    """
+    same = " and ".join(f"existing.{c} is not distinct from incoming.{c}" for c in COMPARED_COLUMNS)
+    staged, matched, unchanged = con.execute(f"""
+        select
+            (select count(*) from {STAGED_MARKET}),
+            count(*),
+            count(*) filter (where {same})
+        {joined}
+    """).fetchall()[0]
+    replaced = matched - unchanged
+    report.inserted += staged - matched
+    report.replaced += replaced
+    report.unchanged += unchanged
+    if replaced:
         report.replaced_keys += [
             (symbol, str(day))
             for symbol, day in con.execute(
-                f"select symbol, trade_date from {CLASSIFIED_MARKET} where outcome = 'replaced' order by 1, 2"
+                f"select incoming.symbol, incoming.trade_date {joined} where not ({same}) order by 1, 2"
             ).fetchall()
         ]
         con.execute(f"""
-            delete from trading_data.market_data
-            where (symbol, trade_date) in (
-                select (symbol, trade_date) from {CLASSIFIED_MARKET} where outcome = 'replaced'
-            )
+            delete from {TARGET_MARKET}
+            where (symbol, trade_date) in (select (incoming.symbol, incoming.trade_date) {joined} where not ({same}))
         """)
-    if counts.get("inserted") or counts.get("replaced"):
+    if staged > unchanged:
+        # after the delete, the stored rows that still match an incoming key are the unchanged ones
         con.execute(f"""
-            insert into trading_data.market_data
+            insert into {TARGET_MARKET}
             select symbol, trade_date, open, high, low, close, volume, value, trades, series, exchange,
                    source_file, current_timestamp::timestamp
-            from {CLASSIFIED_MARKET}
-            where outcome != 'unchanged'
+            from {STAGED_MARKET} as incoming
+            where not exists (
+                select 1 from {TARGET_MARKET} as existing
+                where existing.symbol = incoming.symbol and existing.trade_date = incoming.trade_date
+            )
         """)
 
 
