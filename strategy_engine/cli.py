@@ -15,17 +15,26 @@ from strategy_engine.paths import default_target
 
 def _cmd_load(args: argparse.Namespace) -> int:
     from strategy_engine.loading import LoadError, load_paths
+    from strategy_engine.loading.archives import ArchiveLimits
     from strategy_engine.warehouse import connect
 
     paths = [Path(p) for p in args.paths]
     try:
+        limits = ArchiveLimits.from_env(
+            max_uncompressed_bytes=args.max_uncompressed_bytes, max_ratio=args.max_ratio,
+            max_members=args.max_members, max_nesting=args.max_nesting,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
         if args.target in ("dev", "prod", "bq_emulator"):
             from strategy_engine.loading.bigquery import load_paths_bigquery
 
-            report = load_paths_bigquery(paths, args.format, args.target)
+            report = load_paths_bigquery(paths, args.format, args.target, limits=limits)
         else:
             with connect() as con:
-                report = load_paths(con, paths, args.format)
+                report = load_paths(con, paths, args.format, limits)
     except LoadError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -142,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load CSV files (or zips of them) into trading_data.market_data / corporate_actions. "
         "Idempotent: identical rows change nothing, a changed row replaces the stored one.",
     )
-    load.add_argument("paths", nargs="+", help="CSV or zip files")
+    load.add_argument("paths", nargs="+", help="CSV or zip files (not directories or symbolic links)")
     load.add_argument(
         "--format", default="auto",
         choices=["auto", "ohlcv-csv", "nse-history", "nse-bhavcopy", "nse-udiff", "corporate-actions"],
@@ -154,6 +163,24 @@ def build_parser() -> argparse.ArgumentParser:
         "trading_data (docs/BIGQUERY.md); bq_emulator: the same into the local crucible emulator "
         "(SE_BQ_EMULATOR_PORT) (default: env SE_TARGET or local)",
     )
+    from strategy_engine.loading.archives import ArchiveLimits
+
+    defaults, env = ArchiveLimits(), ArchiveLimits.ENV
+    limits = load.add_argument_group(
+        "archive limits", "zips are streamed, never unpacked; a zip over any limit is refused with exit code 2 "
+        "and nothing of the call is written",
+    )
+    limits.add_argument("--max-uncompressed-bytes", type=int, metavar="N",
+                        help="total uncompressed bytes of one zip's members (default: env "
+                        f"{env['max_uncompressed_bytes']} or {defaults.max_uncompressed_bytes:,})")
+    limits.add_argument("--max-ratio", type=float, metavar="R",
+                        help="largest uncompressed/compressed size of a member (default: env "
+                        f"{env['max_ratio']} or {defaults.max_ratio:g})")
+    limits.add_argument("--max-members", type=int, metavar="N",
+                        help=f"members of one zip (default: env {env['max_members']} or {defaults.max_members:,})")
+    limits.add_argument("--max-nesting", type=int, metavar="N",
+                        help="depth of zips inside zips that are opened (default: env "
+                        f"{env['max_nesting']} or {defaults.max_nesting}; 0 refuses a nested zip)")
     load.set_defaults(handler=_cmd_load)
 
     generate = commands.add_parser(

@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from strategy_engine.loading.loader import LoadReport, check_unique_keys, parse_paths
+from strategy_engine.loading.archives import ArchiveLimits
+from strategy_engine.loading.loader import COMPARED_COLUMNS, LoadReport, check_unique_keys, parse_paths
 from strategy_engine.paths import PROFILES_DIR
 
 # bq_emulator: the profile's local crucible stand-in (make bigquery-emulator), same code path.
@@ -60,7 +61,7 @@ ACTION_STAGING_SCHEMA: tuple[tuple[str, str], ...] = (
     ("ratio_to", "FLOAT64"), ("price_factor", "FLOAT64"), ("source_file", "STRING"),
 )
 # The values that decide whether a stored row is the same as an incoming one (as on DuckDB).
-MARKET_COMPARED = ("open", "high", "low", "close", "volume", "value", "trades")
+MARKET_COMPARED = COMPARED_COLUMNS
 MARKET_KEY = ("symbol", "trade_date")
 ACTION_KEY = ("symbol", "ex_date", "action")
 
@@ -349,9 +350,10 @@ class BigQueryLoader:
 
 def load_paths_bigquery(
     paths: Iterable[Path], fmt: str = "auto", target: BigQueryTarget | str = "dev", client: Any | None = None,
+    limits: ArchiveLimits | None = None,
 ) -> LoadReport:
     """Parse every file (nothing is sent if any is bad), then load jobs and MERGEs into BigQuery."""
-    market, actions, files, skipped_non_equity = parse_paths(paths, fmt)
+    market, actions, files, skipped_non_equity = parse_paths(paths, fmt, limits)
     report = LoadReport(
         files=files, rows_read=len(market) + len(actions) + skipped_non_equity, skipped_non_equity=skipped_non_equity,
     )

@@ -1,17 +1,32 @@
-"""Parsers, one per input format, each turning one file's text into canonical rows.
+"""Parsers, one per input format, each turning one file's stream into chunks of canonical rows.
 
 Canonical market-data columns: symbol, trade_date, open, high, low, close, volume, value, trades,
-series, exchange. Every parser checks types strictly and raises LoadError naming the file and the
-1-based line of the first bad value, so a bad file is never half-loaded.
+series, exchange. Each market format has two readers over the same stream:
+
+- a fast one (pyarrow's streaming CSV reader, explicit types, vectorized checks) that yields Arrow
+  tables of at most one block; it raises NotFast at the first thing it cannot read exactly as the
+  row parser would (a bad value, a wrong column count, thousands separators, ...);
+- the row parser, the reference for what a file means: it reads the stream line by line, checks
+  every value strictly and raises LoadError naming the file and the 1-based line of the first bad
+  value. The loader falls back to it from the start of the file when the fast reader gives up, so a
+  bad value on line 2,500,000 is reported as line 2,500,000.
+
+Values that are numbers but not finite (inf, -inf, nan, 1e400) are read as IEEE doubles in every
+price column: staging rejects them with reason non_finite_value, so they are kept, not refused here.
+Volume and trades are whole numbers (BIGINT) and cannot hold them: there they are a bad value.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+import itertools
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
+from typing import IO
 
 import pandas as pd
 import pyarrow as pa
@@ -24,10 +39,77 @@ MARKET_COLUMNS = [
     "symbol", "trade_date", "open", "high", "low", "close", "volume", "value", "trades", "series", "exchange",
 ]
 CORPORATE_ACTION_COLUMNS = ["symbol", "ex_date", "action", "ratio_from", "ratio_to", "price_factor"]
+MARKET_SCHEMA = pa.schema([
+    ("symbol", pa.string()), ("trade_date", pa.date32()), ("open", pa.float64()), ("high", pa.float64()),
+    ("low", pa.float64()), ("close", pa.float64()), ("volume", pa.int64()), ("value", pa.float64()),
+    ("trades", pa.int64()), ("series", pa.string()), ("exchange", pa.string()),
+])
 
 # Equity series kept from bhavcopies; other segments (bonds, ETFs' non-equity series...) are skipped.
 EQUITY_SERIES = {"EQ", "BE", "BZ", "SM", "ST"}
 
+# Rows per DataFrame the row parser hands over, and bytes per block of the fast reader: both keep
+# memory flat whatever the file's size.
+CHUNK_ROWS = 100_000
+BLOCK_BYTES = 1 << 20
+# A line longer than this is not a line of any of these formats; refusing it bounds memory.
+MAX_LINE_BYTES = 1 << 20
+INT64_BOUND = 2**63
+
+Rows = Iterator[tuple[int, list[str]]]
+
+
+class NotFast(Exception):  # noqa: N818 - a signal to fall back, not an error
+    """The fast reader met something only the row parser can judge (or name the line of)."""
+
+
+@dataclass
+class Tally:
+    """Counts of one file kept beside its rows."""
+
+    skipped_non_equity: int = 0
+    # CSV rows the fast reader turned into tables (before filtering): where a fallback starts looking
+    fast_rows: int = 0
+
+
+# -- lines and CSV rows -----------------------------------------------------------------------------
+
+def decoded_lines(stream: IO[bytes], file: str) -> Iterator[str]:
+    """The stream's lines as text, each checked as UTF-8 on its own so an error names its line."""
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise LoadError(file, f"line longer than {MAX_LINE_BYTES:,} bytes; not a CSV file of a known format",
+                            number)
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise LoadError(file, f"not UTF-8 text (byte {raw[error.start]:#x}); re-save the file as UTF-8",
+                            number) from None
+
+
+def csv_rows(stream: IO[bytes], file: str) -> Rows:
+    """(line number, cells) of every CSV record; malformed CSV is a LoadError naming the line."""
+    reader = csv.reader(decoded_lines(stream, file))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise LoadError(file, f"malformed CSV ({error})", reader.line_num) from None
+        yield reader.line_num, row
+
+
+def _text_rows(text: str, file: str) -> Rows:
+    return csv_rows(io.BytesIO(text.encode("utf-8")), file)
+
+
+# -- values -------------------------------------------------------------------------------------------
 
 def _parse_date(text: str, fmt: str, file: str, line: int) -> date:
     try:
@@ -50,8 +132,10 @@ def _parse_int(text: str, column: str, file: str, line: int) -> int | None:
     value = _parse_float(text, column, file, line)
     if value is None:
         return None
-    if value != int(value):
+    if not math.isfinite(value) or value != int(value):
         raise LoadError(file, f"bad whole number {text!r} in column {column}", line)
+    if not -INT64_BOUND <= int(value) < INT64_BOUND:
+        raise LoadError(file, f"whole number {text!r} in column {column} is out of range", line)
     return int(value)
 
 
@@ -68,24 +152,47 @@ def _price_fields(cell: Callable[[str], str], file: str, number: int) -> dict:
     }
 
 
-def _rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
+def _blank(row: list[str]) -> bool:
+    return not row or all(cell.strip() == "" for cell in row)
 
 
-def parse_nse_history(text: str, file: str) -> pd.DataFrame:
+def _chunks(records: Iterator[dict], columns: list[str]) -> Iterator[pd.DataFrame | pa.Table]:
+    """Market rows as Arrow tables (a NaN stays a NaN, a missing value is null), actions as DataFrames."""
+    batch: list[dict] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= CHUNK_ROWS:
+            yield _chunk(batch, columns)
+            batch = []
+    if batch:
+        yield _chunk(batch, columns)
+
+
+def _chunk(batch: list[dict], columns: list[str]) -> pd.DataFrame | pa.Table:
+    if columns is MARKET_COLUMNS:
+        return pa.Table.from_pylist(batch, schema=MARKET_SCHEMA)
+    return pd.DataFrame.from_records(batch, columns=columns)
+
+
+# -- row parsers ------------------------------------------------------------------------------------
+
+def _history_symbol(file: str) -> str:
+    # inside a zip the name is "archive.zip:member.csv": the symbol is the member's stem
+    return PurePath(file.rsplit(":", 1)[-1]).stem.upper()
+
+
+def _nse_history_records(rows: Rows, file: str, tally: Tally) -> Iterator[dict]:
     """The bundled NIFTY 50 sample: no header; ddmmyy,open,high,low,close,value,quantity,trades.
 
     The symbol is the file name without its extension (`M&M.csv` is M&M).
     """
-    # inside a zip the name is "archive.zip:member.csv": the symbol is the member's stem
-    symbol = PurePath(file.rsplit(":", 1)[-1]).stem.upper()
-    records = []
-    for number, row in enumerate(_rows(text), start=1):
-        if not row or all(cell.strip() == "" for cell in row):
+    symbol = _history_symbol(file)
+    for number, row in rows:
+        if _blank(row):
             continue
         if len(row) != 8:
             raise LoadError(file, f"expected 8 columns, found {len(row)}", number)
-        records.append({
+        yield {
             "symbol": symbol,
             "trade_date": _parse_date(row[0], "%d%m%y", file, number),
             "open": _parse_float(row[1], "open", file, number),
@@ -97,11 +204,10 @@ def parse_nse_history(text: str, file: str) -> pd.DataFrame:
             "trades": _parse_int(row[7], "trades", file, number),
             "series": "EQ",
             "exchange": "NSE",
-        })
-    return _frame(records, file)
+        }
 
 
-def _header_index(header: list[str], file: str, required: dict[str, tuple[str, ...]]) -> dict[str, int]:
+def _header_index(header: list[str], required: dict[str, tuple[str, ...]]) -> dict[str, int]:
     normalized = [cell.strip().lower() for cell in header]
     index: dict[str, int] = {}
     for column, aliases in required.items():
@@ -128,121 +234,39 @@ OHLCV_ALIASES: dict[str, tuple[str, ...]] = {
 OHLCV_REQUIRED = ("symbol", "trade_date", "open", "high", "low", "close", "volume")
 
 
-OHLCV_TYPES: dict[str, pa.DataType] = {
-    "symbol": pa.string(), "trade_date": pa.date32(), "open": pa.float64(), "high": pa.float64(),
-    "low": pa.float64(), "close": pa.float64(), "volume": pa.int64(), "value": pa.float64(),
-    "trades": pa.int64(), "series": pa.string(), "exchange": pa.string(),
-}
+def _first_row(rows: Rows, file: str) -> list[str]:
+    first = next(rows, None)
+    if first is None:
+        raise LoadError(file, "empty file (expected a header row)")
+    return first[1]
 
 
-def _parse_ohlcv_csv_fast(text: str) -> pd.DataFrame | None:
-    """Vectorized reading of a well-formed file (millions of rows in seconds).
-
-    Returns None when anything is off (wrong column count, a value that does not convert, ...):
-    the row-by-row parser then finds and names the first bad line.
-    """
-    header = next(csv.reader(io.StringIO(text.split("\n", 1)[0])))
-    index = _header_index(header, "", OHLCV_ALIASES)
-    if any(column not in index for column in OHLCV_REQUIRED):
-        return None
-    types = {name: pa.string() for name in header}
-    for column, position in index.items():
-        types[header[position]] = OHLCV_TYPES[column]
-    try:
-        table = pa_csv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            # only what the row parser also reads as missing: "n/a" and friends must stay errors
-            convert_options=pa_csv.ConvertOptions(
-                column_types=types, strings_can_be_null=True, null_values=["", "-"],
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.num_rows == 0 or len(set(header)) != len(header):
-        return None
-    frame = pd.DataFrame(index=range(table.num_rows))
-    for column in MARKET_COLUMNS:
-        if column not in index:
-            frame[column] = None
-            continue
-        values = table.column(header[index[column]])
-        if column == "symbol":
-            values = pc.utf8_upper(pc.utf8_trim_whitespace(values))
-            if values.null_count:
-                return None
-        elif column in ("series", "exchange"):
-            values = pc.utf8_trim_whitespace(values)
-        frame[column] = values.to_pandas(date_as_object=False)
-        if column in ("series", "exchange"):
-            frame[column] = frame[column].replace("", None)
-        if column in ("volume", "trades") and values.null_count:
-            frame[column] = frame[column].astype("Int64")
-    return frame
-
-
-def parse_ohlcv_csv(text: str, file: str) -> pd.DataFrame:
+def _ohlcv_records(rows: Rows, file: str, tally: Tally) -> Iterator[dict]:
     """A generic CSV with a header: symbol,date,open,high,low,close,volume[,value,trades,series,exchange].
 
     Dates are ISO (YYYY-MM-DD).
     """
-    fast = _parse_ohlcv_csv_fast(text)
-    return fast if fast is not None else _parse_ohlcv_csv_rows(text, file)
-
-
-def _parse_ohlcv_csv_rows(text: str, file: str) -> pd.DataFrame:
-    rows = _rows(text)
-    if not rows:
-        raise LoadError(file, "empty file (expected a header row)")
-    index = _header_index(rows[0], file, OHLCV_ALIASES)
+    header = _first_row(rows, file)
+    index = _header_index(header, OHLCV_ALIASES)
     missing = [column for column in OHLCV_REQUIRED if column not in index]
     if missing:
-        raise LoadError(file, f"missing column(s) {', '.join(missing)} in header {rows[0]}", 1)
-    records = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not row or all(cell.strip() == "" for cell in row):
+        raise LoadError(file, f"missing column(s) {', '.join(missing)} in header {header}", 1)
+    for number, row in rows:
+        if _blank(row):
             continue
-        if len(row) != len(rows[0]):
-            raise LoadError(file, f"expected {len(rows[0])} columns, found {len(row)}", number)
+        if len(row) != len(header):
+            raise LoadError(file, f"expected {len(header)} columns, found {len(row)}", number)
 
         def cell(column: str, row: list[str] = row) -> str:
             return row[index[column]] if column in index else ""
 
-        records.append({
+        yield {
             "symbol": cell("symbol").strip().upper(),
             "trade_date": _parse_date(cell("trade_date")[:10], "%Y-%m-%d", file, number),
             **_price_fields(cell, file, number),
             "series": cell("series").strip() or None,
             "exchange": cell("exchange").strip() or None,
-        })
-    return _frame(records, file)
-
-
-def parse_corporate_actions(text: str, file: str) -> pd.DataFrame:
-    """symbol,ex_date,action,ratio_from,ratio_to,price_factor (the sample's CORPORATE_ACTIONS.csv)."""
-    rows = _rows(text)
-    if not rows:
-        raise LoadError(file, "empty file (expected a header row)")
-    header = [cell.strip().lower() for cell in rows[0]]
-    missing = [column for column in CORPORATE_ACTION_COLUMNS if column not in header]
-    if missing:
-        raise LoadError(file, f"missing column(s) {', '.join(missing)}", 1)
-    records = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not row:
-            continue
-        values = dict(zip(header, row, strict=False))
-        factor = _parse_float(values["price_factor"], "price_factor", file, number)
-        if factor is None or factor <= 0:
-            raise LoadError(file, f"price_factor must be positive, got {values['price_factor']!r}", number)
-        records.append({
-            "symbol": values["symbol"].strip().upper(),
-            "ex_date": _parse_date(values["ex_date"], "%Y-%m-%d", file, number),
-            "action": values["action"].strip().lower(),
-            "ratio_from": _parse_float(values["ratio_from"], "ratio_from", file, number),
-            "ratio_to": _parse_float(values["ratio_to"], "ratio_to", file, number),
-            "price_factor": factor,
-        })
-    return pd.DataFrame.from_records(records, columns=CORPORATE_ACTION_COLUMNS)
+        }
 
 
 def _header_positions(header: list[str], file: str, columns: tuple[str, ...]) -> dict[str, int]:
@@ -254,102 +278,325 @@ def _header_positions(header: list[str], file: str, columns: tuple[str, ...]) ->
     return {column: normalized.index(column.lower()) for column in columns}
 
 
-def _parse_exchange_file(
-    text: str, file: str, columns: dict[str, str], date_format: str, exchange_column: str | None,
-) -> pd.DataFrame:
-    """Shared body of the two NSE bhavcopy layouts: `columns` maps canonical names to the file's headers.
+@dataclass(frozen=True)
+class ExchangeLayout:
+    """One NSE bhavcopy layout: canonical names to the file's headers, its date format, its exchange."""
 
-    Rows of non-equity series are skipped; how many is kept in the frame's attrs["skipped_non_equity"].
-    """
-    rows = _rows(text)
-    if not rows:
-        raise LoadError(file, "empty file (expected a header row)")
-    wanted = tuple(columns.values()) + ((exchange_column,) if exchange_column else ())
-    position = _header_positions(rows[0], file, wanted)
-    width = len(rows[0])
-    records = []
-    skipped = 0
-    for number, row in enumerate(rows[1:], start=2):
-        if not row or all(cell.strip() == "" for cell in row):
-            continue
-        # the legacy bhavcopy ends every line with a comma; tolerate a missing trailing empty cell
-        if len(row) != width and not (len(row) == width - 1 and rows[0][-1].strip() == ""):
-            raise LoadError(file, f"expected {width} columns, found {len(row)}", number)
+    columns: dict[str, str]
+    date_format: str
+    exchange_column: str | None
 
-        def cell(column: str, row: list[str] = row) -> str:
-            return row[position[columns[column]]]
-
-        series = cell("series").strip().upper()
-        if series not in EQUITY_SERIES:
-            skipped += 1
-            continue
-        records.append({
-            "symbol": cell("symbol").strip().upper(),
-            "trade_date": _parse_date(cell("trade_date"), date_format, file, number),
-            **_price_fields(cell, file, number),
-            "series": series,
-            "exchange": row[position[exchange_column]].strip().upper() if exchange_column else "NSE",
-        })
-    frame = pd.DataFrame.from_records(records, columns=MARKET_COLUMNS)
-    if frame.empty and not skipped:
-        raise LoadError(file, "no data rows")
-    frame.attrs["skipped_non_equity"] = skipped
-    return frame
+    @property
+    def wanted(self) -> tuple[str, ...]:
+        return tuple(self.columns.values()) + ((self.exchange_column,) if self.exchange_column else ())
 
 
-BHAVCOPY_COLUMNS = {
+# NSE's legacy CM bhavcopy (cmDDMONYYYYbhav.csv, until July 2024):
+# SYMBOL,SERIES,OPEN,HIGH,LOW,CLOSE,LAST,PREVCLOSE,TOTTRDQTY,TOTTRDVAL,TIMESTAMP,TOTALTRADES,ISIN,
+# with dates like 01-JAN-2020.
+BHAVCOPY = ExchangeLayout({
     "symbol": "SYMBOL", "series": "SERIES", "open": "OPEN", "high": "HIGH", "low": "LOW", "close": "CLOSE",
     "volume": "TOTTRDQTY", "value": "TOTTRDVAL", "trade_date": "TIMESTAMP", "trades": "TOTALTRADES",
-}
-
-
-def parse_nse_bhavcopy(text: str, file: str) -> pd.DataFrame:
-    """NSE's legacy CM bhavcopy (cmDDMONYYYYbhav.csv, until July 2024).
-
-    SYMBOL,SERIES,OPEN,HIGH,LOW,CLOSE,LAST,PREVCLOSE,TOTTRDQTY,TOTTRDVAL,TIMESTAMP,TOTALTRADES,ISIN,
-    with dates like 01-JAN-2020. Only equity series (EQ, BE, ...) are kept.
-    """
-    return _parse_exchange_file(text, file, BHAVCOPY_COLUMNS, "%d-%b-%Y", exchange_column=None)
-
-
-UDIFF_COLUMNS = {
+}, "%d-%b-%Y", None)
+# The UDiFF CM bhavcopy NSE publishes since July 2024 (BhavCopy_NSE_CM_0_0_0_YYYYMMDD_F_0000.csv):
+# TradDt,BizDt,Sgmt,Src,...,TckrSymb,SctySrs,...,OpnPric,HghPric,LwPric,ClsPric,...,TtlTradgVol,
+# TtlTrfVal,TtlNbOfTxsExctd,... with ISO dates; the exchange is taken from Src.
+UDIFF = ExchangeLayout({
     "symbol": "TckrSymb", "series": "SctySrs", "open": "OpnPric", "high": "HghPric", "low": "LwPric",
     "close": "ClsPric", "volume": "TtlTradgVol", "value": "TtlTrfVal", "trade_date": "TradDt",
     "trades": "TtlNbOfTxsExctd",
+}, "%Y-%m-%d", "Src")
+BHAVCOPY_COLUMNS = BHAVCOPY.columns
+UDIFF_COLUMNS = UDIFF.columns
+
+
+def _exchange_records(layout: ExchangeLayout) -> Callable[[Rows, str, Tally], Iterator[dict]]:
+    """Rows of an NSE bhavcopy layout; only equity series are kept, the others counted as skipped."""
+
+    def records(rows: Rows, file: str, tally: Tally) -> Iterator[dict]:
+        header = _first_row(rows, file)
+        position = _header_positions(header, file, layout.wanted)
+        width = len(header)
+        columns = layout.columns
+        for number, row in rows:
+            if _blank(row):
+                continue
+            # the legacy bhavcopy ends every line with a comma; tolerate a missing trailing empty cell
+            if len(row) != width and not (len(row) == width - 1 and header[-1].strip() == ""):
+                raise LoadError(file, f"expected {width} columns, found {len(row)}", number)
+
+            def cell(column: str, row: list[str] = row) -> str:
+                return row[position[columns[column]]]
+
+            series = cell("series").strip().upper()
+            if series not in EQUITY_SERIES:
+                tally.skipped_non_equity += 1
+                continue
+            yield {
+                "symbol": cell("symbol").strip().upper(),
+                "trade_date": _parse_date(cell("trade_date"), layout.date_format, file, number),
+                **_price_fields(cell, file, number),
+                "series": series,
+                "exchange": row[position[layout.exchange_column]].strip().upper() if layout.exchange_column else "NSE",
+            }
+
+    return records
+
+
+def _corporate_action_records(rows: Rows, file: str, tally: Tally) -> Iterator[dict]:
+    """symbol,ex_date,action,ratio_from,ratio_to,price_factor (the sample's CORPORATE_ACTIONS.csv)."""
+    header = [cell.strip().lower() for cell in _first_row(rows, file)]
+    missing = [column for column in CORPORATE_ACTION_COLUMNS if column not in header]
+    if missing:
+        raise LoadError(file, f"missing column(s) {', '.join(missing)}", 1)
+    for number, row in rows:
+        if not row:
+            continue
+        # a short row reads as empty cells, which the checks below refuse
+        values = dict(zip(header, row, strict=False))
+        factor = _parse_float(values.get("price_factor", ""), "price_factor", file, number)
+        if factor is None or not factor > 0:
+            raise LoadError(file, f"price_factor must be positive, got {values.get('price_factor', '')!r}", number)
+        yield {
+            "symbol": values.get("symbol", "").strip().upper(),
+            "ex_date": _parse_date(values.get("ex_date", ""), "%Y-%m-%d", file, number),
+            "action": values.get("action", "").strip().lower(),
+            "ratio_from": _parse_float(values.get("ratio_from", ""), "ratio_from", file, number),
+            "ratio_to": _parse_float(values.get("ratio_to", ""), "ratio_to", file, number),
+            "price_factor": factor,
+        }
+
+
+RecordReader = Callable[[Rows, str, Tally], Iterator[dict]]
+
+ROW_READERS: dict[str, RecordReader] = {
+    "ohlcv-csv": _ohlcv_records,
+    "nse-history": _nse_history_records,
+    "nse-bhavcopy": _exchange_records(BHAVCOPY),
+    "nse-udiff": _exchange_records(UDIFF),
+    "corporate-actions": _corporate_action_records,
 }
+MARKET_FORMATS = ("ohlcv-csv", "nse-history", "nse-bhavcopy", "nse-udiff")
 
 
-def parse_nse_udiff(text: str, file: str) -> pd.DataFrame:
-    """The UDiFF CM bhavcopy NSE publishes since July 2024 (BhavCopy_NSE_CM_0_0_0_YYYYMMDD_F_0000.csv).
+def row_chunks(fmt: str, stream: IO[bytes], file: str, tally: Tally) -> Iterator[pd.DataFrame | pa.Table]:
+    """The row parser over a stream, in chunks of at most CHUNK_ROWS rows."""
+    columns = CORPORATE_ACTION_COLUMNS if fmt == "corporate-actions" else MARKET_COLUMNS
+    yield from _chunks(ROW_READERS[fmt](csv_rows(stream, file), file, tally), columns)
 
-    TradDt,BizDt,Sgmt,Src,FinInstrmTp,...,TckrSymb,SctySrs,...,OpnPric,HghPric,LwPric,ClsPric,...,
-    TtlTradgVol,TtlTrfVal,TtlNbOfTxsExctd,... with ISO dates. Only equity series are kept; the
-    exchange is taken from Src.
+
+def locate_bad_row(fmt: str, stream: IO[bytes], file: str, good_rows: int, window: int = 200_000) -> None:
+    """Raise the row parser's LoadError for the first bad row after the `good_rows` the fast reader read.
+
+    The fast reader accepts only what the row parser accepts, so the first error of the file lies in
+    the block it failed on: the rows before it are only counted (CSV records, as pyarrow counts them:
+    empty lines aside), and at most `window` rows from there are parsed. Returns when none of them is
+    bad (the fast reader failed on something the row parser reads, such as "1,234.5"): the caller then
+    reads the whole file with the row parser.
     """
-    return _parse_exchange_file(text, file, UDIFF_COLUMNS, "%Y-%m-%d", exchange_column="Src")
+    rows = csv_rows(stream, file)
+    start: list[tuple[int, list[str]]] = []
+    if fmt != "nse-history":
+        header = next(rows, None)
+        if header is None:
+            return
+        start.append(header)
+    counted = 0
+    for number, row in rows:
+        if counted >= good_rows:
+            start.append((number, row))
+            break
+        if row:
+            counted += 1
+    for _ in ROW_READERS[fmt](itertools.chain(start, itertools.islice(rows, window)), file, Tally()):
+        pass
 
 
-def _frame(records: list[dict], file: str) -> pd.DataFrame:
-    if not records:
-        raise LoadError(file, "no data rows")
-    return pd.DataFrame.from_records(records, columns=MARKET_COLUMNS)
+# -- fast readers -----------------------------------------------------------------------------------
+
+FLOAT_COLUMNS = ("open", "high", "low", "close", "value")
+INT_COLUMNS = ("volume", "trades")
 
 
-Parser = Callable[[str, str], pd.DataFrame]
+def _arrow_type(column: str) -> pa.DataType:
+    return MARKET_SCHEMA.field(column).type
 
-MARKET_PARSERS: dict[str, Parser] = {
-    "ohlcv-csv": parse_ohlcv_csv,
-    "nse-history": parse_nse_history,
-    "nse-bhavcopy": parse_nse_bhavcopy,
-    "nse-udiff": parse_nse_udiff,
+
+def _arrow_batches(
+    stream: IO[bytes] | pa.NativeFile, width: int, wanted: dict[str, int], types: dict[str, pa.DataType],
+    header: bool,
+) -> Iterator[pa.RecordBatch]:
+    """Record batches of the canonical columns `wanted` (name -> position) from a stream of `width` columns.
+
+    The other columns are read too, as strings: pyarrow checks every string it reads as UTF-8, so a
+    file that is not UTF-8 anywhere goes to the row parser, which names the line.
+    """
+    names = [f"c{position}" for position in range(width)]
+    for column, position in wanted.items():
+        names[position] = column
+    column_types = {name: pa.string() for name in names}
+    column_types.update({column: types[column] for column in wanted})
+    try:
+        reader = pa_csv.open_csv(
+            stream,
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1 if header else 0,
+                                            block_size=BLOCK_BYTES, use_threads=True),
+            # only what the row parser also reads as missing ("n/a" and friends stay errors); strings
+            # are never null, the row parser keeps "" and "-" as they are
+            convert_options=pa_csv.ConvertOptions(
+                column_types=column_types, null_values=["", "-"], strings_can_be_null=False,
+                quoted_strings_can_be_null=False, check_utf8=True,
+            ),
+        )
+        yield from reader
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as error:
+        raise NotFast(str(error)) from None
+
+
+def _trimmed_upper(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    return pc.utf8_upper(pc.utf8_trim_whitespace(values))
+
+
+def _market_table(columns: dict[str, pa.Array], rows: int) -> pa.Table:
+    arrays = []
+    for column in MARKET_COLUMNS:
+        values = columns.get(column)
+        arrays.append(pa.nulls(rows, _arrow_type(column)) if values is None else values)
+    return pa.Table.from_arrays(arrays, names=MARKET_COLUMNS)
+
+
+def _fast_ohlcv(stream: IO[bytes], header: list[str], file: str, tally: Tally) -> Iterator[pa.Table]:
+    index = _header_index(header, OHLCV_ALIASES)
+    if any(column not in index for column in OHLCV_REQUIRED):
+        raise NotFast("header")
+    if len({cell.strip().lower() for cell in header}) != len(header):
+        raise NotFast("a column named twice")
+    types = {column: _arrow_type(column) for column in index}
+    for batch in _arrow_batches(stream, len(header), index, types, header=True):
+        columns: dict[str, pa.Array] = {}
+        for column in index:
+            values = batch.column(column)
+            if column == "symbol":
+                values = _trimmed_upper(values)
+            elif column in ("series", "exchange"):
+                values = pc.utf8_trim_whitespace(values)
+                values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+            elif column == "trade_date" and values.null_count:
+                raise NotFast("missing date")
+            columns[column] = values
+        tally.fast_rows += batch.num_rows
+        yield _market_table(columns, batch.num_rows)
+
+
+def _parsed_dates(values: pa.Array, fmt: str) -> pa.Array:
+    if values.null_count:
+        raise NotFast("missing date")
+    try:
+        return pc.cast(pc.strptime(pc.utf8_trim_whitespace(values), format=fmt, unit="s"), pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise NotFast(str(error)) from None
+
+
+def _fast_exchange(layout: ExchangeLayout) -> Callable[[IO[bytes], list[str], str, Tally], Iterator[pa.Table]]:
+    def read(stream: IO[bytes], header: list[str], file: str, tally: Tally) -> Iterator[pa.Table]:
+        try:
+            position = _header_positions(header, file, layout.wanted)
+        except LoadError:
+            raise NotFast("header") from None
+        wanted = {canonical: position[name] for canonical, name in layout.columns.items()}
+        if layout.exchange_column:
+            wanted["exchange"] = position[layout.exchange_column]
+        if len(set(wanted.values())) != len(wanted):
+            raise NotFast("a column named twice")
+        types = {column: pa.string() if column == "trade_date" else _arrow_type(column) for column in wanted}
+        for batch in _arrow_batches(stream, len(header), wanted, types, header=True):
+            read = batch.num_rows
+            series = _trimmed_upper(batch.column("series"))
+            equity = pc.is_in(series, value_set=pa.array(sorted(EQUITY_SERIES)))
+            kept = pc.sum(equity).as_py() or 0
+            tally.skipped_non_equity += batch.num_rows - kept
+            batch = batch.filter(equity)
+            columns = {column: batch.column(column) for column in wanted}
+            columns["symbol"] = _trimmed_upper(columns["symbol"])
+            columns["series"] = series.filter(equity)
+            columns["trade_date"] = _parsed_dates(columns["trade_date"], layout.date_format)
+            columns["exchange"] = (_trimmed_upper(columns["exchange"]) if layout.exchange_column
+                                   else pa.array(["NSE"] * batch.num_rows, pa.string()))
+            tally.fast_rows += read
+            yield _market_table(columns, batch.num_rows)
+
+    return read
+
+
+def _fast_history(stream: IO[bytes], header: list[str], file: str, tally: Tally) -> Iterator[pa.Table]:
+    if len(header) != 8:
+        raise NotFast("width")
+    wanted = {"trade_date": 0, "open": 1, "high": 2, "low": 3, "close": 4, "value": 5, "volume": 6, "trades": 7}
+    types = {column: pa.string() if column == "trade_date" else _arrow_type(column) for column in wanted}
+    symbol = _history_symbol(file)
+    for batch in _arrow_batches(stream, 8, wanted, types, header=False):
+        columns = {column: batch.column(column) for column in wanted}
+        columns["trade_date"] = _parsed_dates(columns["trade_date"], "%d%m%y")
+        columns["symbol"] = pa.array([symbol] * batch.num_rows, pa.string())
+        columns["series"] = pa.array(["EQ"] * batch.num_rows, pa.string())
+        columns["exchange"] = pa.array(["NSE"] * batch.num_rows, pa.string())
+        tally.fast_rows += batch.num_rows
+        yield _market_table(columns, batch.num_rows)
+
+
+FastReader = Callable[[IO[bytes], list[str], str, Tally], Iterator[pa.Table]]
+
+FAST_READERS: dict[str, FastReader] = {
+    "ohlcv-csv": _fast_ohlcv,
+    "nse-history": _fast_history,
+    "nse-bhavcopy": _fast_exchange(BHAVCOPY),
+    "nse-udiff": _fast_exchange(UDIFF),
 }
 
 
-def detect_format(text: str, file: str) -> str:
+# -- whole-text helpers (tests, small files) --------------------------------------------------------
+
+def _collect(fmt: str, text: str, file: str) -> pd.DataFrame:
+    tally = Tally()
+    frames = [chunk.to_pandas(date_as_object=True) if isinstance(chunk, pa.Table) else chunk
+              for chunk in row_chunks(fmt, io.BytesIO(text.encode("utf-8")), file, tally)]
+    columns = CORPORATE_ACTION_COLUMNS if fmt == "corporate-actions" else MARKET_COLUMNS
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    frame.attrs["skipped_non_equity"] = tally.skipped_non_equity
+    return frame
+
+
+def _parse_ohlcv_csv_rows(text: str, file: str) -> pd.DataFrame:
+    return _collect("ohlcv-csv", text, file)
+
+
+def _parse_ohlcv_csv_fast(text: str) -> pd.DataFrame | None:
+    """The fast reader over a whole text, as one DataFrame; None when it gives up."""
+    header = next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0]]), [])
+    try:
+        tables = list(_fast_ohlcv(io.BytesIO(text.encode("utf-8")), header, "", Tally()))
+    except NotFast:
+        return None
+    if not tables:
+        return None
+    frame = pa.concat_tables(tables).to_pandas(date_as_object=False)
+    for column in INT_COLUMNS:
+        if frame[column].isna().any():
+            frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def parse_corporate_actions(text: str, file: str) -> pd.DataFrame:
+    return _collect("corporate-actions", text, file)
+
+
+# -- detection --------------------------------------------------------------------------------------
+
+def detect_format(first_line: str, file: str) -> str:
     """Guess the format from the first line; raise LoadError when nothing fits."""
-    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    first = first_line.lstrip("\ufeff").rstrip("\r\n")
     lowered = first.lower()
-    if not first:
+    if not first.strip():
         raise LoadError(file, "empty file")
     # recognised by a few distinctive headers, so a file with one wrong column still reaches its
     # own parser, which then names the missing column
@@ -361,7 +608,10 @@ def detect_format(text: str, file: str) -> str:
         return "nse-bhavcopy"
     if "symbol" in lowered or "ticker" in lowered:
         return "ohlcv-csv"
-    cells = next(csv.reader([first]))
+    try:
+        cells = next(csv.reader([first]), [])
+    except csv.Error:
+        cells = []
     if len(cells) >= 5 and len(cells[0].strip()) == 6 and cells[0].strip().isdigit():
         return "nse-history"
     raise LoadError(file, f"cannot tell the format from the first line {first[:80]!r}; pass --format", 1)

@@ -1,23 +1,42 @@
 """Reading files (plain or zipped) and writing them idempotently into the source tables.
 
-All files of one call are parsed before anything is written, and the write is one transaction:
-a bad file fails the whole call with a LoadError and leaves the warehouse as it was.
-Re-loading identical rows changes nothing; a row whose values differ from the stored row for the
-same key replaces it (and refreshes loaded_at, which the incremental models watch).
+Every file is streamed (archives.py opens it, formats.py reads it in bounded chunks) into staging
+tables inside the one transaction of the call; the staged rows are then classified against the
+stored ones and written. A bad file fails the whole call with a LoadError and the rollback leaves the
+warehouse as it was. Re-loading identical rows changes nothing; a row whose values differ from the
+stored row for the same key replaces it (and refreshes loaded_at, which the incremental models watch).
+
+The staging tables are ordinary tables of the warehouse, created and dropped inside the transaction
+(so no other connection ever sees them): DuckDB writes a large uncommitted append to the database
+file as it goes, so a load's memory stays flat whatever the size of its files.
 """
 
 from __future__ import annotations
 
-import zipfile
+import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
+from strategy_engine.loading.archives import ArchiveLimits, Source, iter_sources
 from strategy_engine.loading.errors import LoadError
-from strategy_engine.loading.formats import MARKET_PARSERS, detect_format, parse_corporate_actions
+from strategy_engine.loading.formats import (
+    CORPORATE_ACTION_COLUMNS,
+    FAST_READERS,
+    MARKET_COLUMNS,
+    MARKET_SCHEMA,
+    MAX_LINE_BYTES,
+    NotFast,
+    Tally,
+    detect_format,
+    locate_bad_row,
+    row_chunks,
+)
 from strategy_engine.warehouse import ensure_source_tables
 
 FORMATS = ("auto", "ohlcv-csv", "nse-history", "nse-bhavcopy", "nse-udiff", "corporate-actions")
@@ -47,57 +66,133 @@ class LoadReport:
         return text
 
 
-def _decode(raw: bytes, name: str) -> str:
+class Sink(Protocol):
+    """Where the chunks of a load go: the DuckDB staging tables, or frames for the BigQuery loader."""
+
+    def add_market(self, chunks: Iterator[pa.Table | pd.DataFrame], file_no: int, source_file: str) -> int:
+        """Consume one file's chunks (an error of the reader is raised after what came before is kept)."""
+        ...
+
+    def add_actions(self, chunk: pd.DataFrame, file_no: int, source_file: str) -> None: ...
+
+    def discard(self, file_no: int) -> None: ...
+
+
+def _first_line(source: Source) -> str:
+    """The file's first line (decoded); LoadError "empty file" when the whole file is blank."""
+    with source.open() as stream:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        try:
+            first = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise LoadError(source.name, f"not UTF-8 text (byte {raw[error.start]:#x}); re-save the file as UTF-8",
+                            1) from None
+        if first.strip():
+            return first
+        while raw:
+            raw = stream.readline(MAX_LINE_BYTES + 1)
+            if raw.strip():
+                return first
+    raise LoadError(source.name, "empty file")
+
+
+def _header_cells(first: str) -> list[str] | None:
+    """The first line's cells when the fast reader can take it as one line (no quoted line break)."""
+    text = first.lstrip("\ufeff").rstrip("\r\n")
+    if text.count('"') % 2 or not text.strip():
+        return None
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise LoadError(name, f"not UTF-8 text (byte {raw[error.start]:#x}); re-save the file as UTF-8", line) from None
+        return next(csv.reader([text]), None)
+    except csv.Error:
+        return None
 
 
-def iter_texts(path: Path) -> Iterator[tuple[str, str]]:
-    """(name, text) for a CSV file, or for every CSV inside a zip file."""
-    if not path.exists():
-        raise LoadError(str(path), "no such file")
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            for member in sorted(archive.namelist()):
-                if member.endswith("/") or not member.lower().endswith((".csv", ".txt")):
-                    continue
-                yield f"{path}:{member}", _decode(archive.read(member), f"{path}:{member}")
-    else:
-        yield str(path), _decode(path.read_bytes(), str(path))
+def read_source(source: Source, fmt: str, file_no: int, sink: Sink) -> tuple[int, int, int]:
+    """Stream one file into `sink`; returns (market rows, corporate actions, non-equity rows skipped)."""
+    first = _first_line(source)
+    file_format = detect_format(first, source.name) if fmt == "auto" else fmt
+    source_file = Path(source.name.split(":")[-1]).name
+    if file_format == "corporate-actions":
+        actions = 0
+        with source.open() as stream:
+            for frame in row_chunks(file_format, stream, source.name, Tally()):
+                sink.add_actions(frame, file_no, source_file)
+                actions += len(frame)
+        return 0, actions, 0
+    rows = 0
+    tally = Tally()
+    header = _header_cells(first)
+    fast = FAST_READERS.get(file_format)
+    done = False
+    if fast is not None and header is not None:
+        try:
+            with pa.OSFile(str(source.path)) if source.path else source.open() as stream:
+                rows = sink.add_market(fast(stream, header, source.name, tally), file_no, source_file)
+            done = True
+        except NotFast:
+            sink.discard(file_no)
+            # where the fast reader stopped, the row parser names the line of what is wrong; when
+            # nothing is, it reads the whole file again from its first line
+            with source.open() as stream:
+                locate_bad_row(file_format, stream, source.name, tally.fast_rows)
+            rows, tally = 0, Tally()
+    if not done:
+        with source.open() as stream:
+            rows = sink.add_market(row_chunks(file_format, stream, source.name, tally), file_no, source_file)
+    if rows == 0 and tally.skipped_non_equity == 0:
+        raise LoadError(source.name, "no data rows")
+    return rows, 0, tally.skipped_non_equity
 
 
-def parse_paths(paths: Iterable[Path], fmt: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
-    """Parse every file; returns (market rows, corporate actions, files read, non-equity rows skipped)."""
+def read_paths(paths: Iterable[Path], fmt: str, sink: Sink, limits: ArchiveLimits | None = None) -> LoadReport:
+    """Stream every file of every path into `sink`; the report's counts of rows read."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    market_frames: list[pd.DataFrame] = []
-    action_frames: list[pd.DataFrame] = []
-    files = 0
-    skipped_non_equity = 0
+    limits = limits or ArchiveLimits.from_env()
+    report = LoadReport()
     for path in paths:
-        for name, text in iter_texts(Path(path)):
-            files += 1
-            if not text.strip():
-                raise LoadError(name, "empty file")
-            file_format = detect_format(text, name) if fmt == "auto" else fmt
-            if file_format == "corporate-actions":
-                frame = parse_corporate_actions(text, name)
-                frame["source_file"] = Path(name).name
-                action_frames.append(frame)
-                continue
-            parser = MARKET_PARSERS.get(file_format)
-            if parser is None:
-                raise LoadError(name, f"format {file_format!r} is not supported by this loader yet")
-            frame = parser(text, name)
-            skipped_non_equity += int(frame.attrs.get("skipped_non_equity", 0))
-            frame["source_file"] = Path(name.split(":")[-1]).name
-            market_frames.append(frame)
-    market = pd.concat(market_frames, ignore_index=True) if market_frames else pd.DataFrame()
-    actions = pd.concat(action_frames, ignore_index=True) if action_frames else pd.DataFrame()
-    return market, actions, files, skipped_non_equity
+        for source in iter_sources(Path(path), limits):
+            report.files += 1
+            market, actions, skipped = read_source(source, fmt, report.files, sink)
+            report.rows_read += market + actions + skipped
+            report.skipped_non_equity += skipped
+    return report
+
+
+class _FrameSink:
+    """Chunks kept as DataFrames (the BigQuery loader uploads them in one load job per table)."""
+
+    def __init__(self) -> None:
+        self.market: list[tuple[int, pd.DataFrame]] = []
+        self.actions: list[tuple[int, pd.DataFrame]] = []
+
+    def add_market(self, chunks: Iterator[pa.Table | pd.DataFrame], file_no: int, source_file: str) -> int:
+        rows = 0
+        for chunk in chunks:
+            frame = chunk.to_pandas(date_as_object=True) if isinstance(chunk, pa.Table) else chunk.copy()
+            frame["source_file"] = source_file
+            self.market.append((file_no, frame))
+            rows += len(frame)
+        return rows
+
+    def add_actions(self, chunk: pd.DataFrame, file_no: int, source_file: str) -> None:
+        frame = chunk.copy()
+        frame["source_file"] = source_file
+        self.actions.append((file_no, frame))
+
+    def discard(self, file_no: int) -> None:
+        self.market = [(number, frame) for number, frame in self.market if number != file_no]
+
+
+def parse_paths(
+    paths: Iterable[Path], fmt: str = "auto", limits: ArchiveLimits | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+    """Parse every file; returns (market rows, corporate actions, files read, non-equity rows skipped)."""
+    sink = _FrameSink()
+    report = read_paths(paths, fmt, sink, limits)
+    market = pd.concat([frame for _, frame in sink.market], ignore_index=True) if sink.market else pd.DataFrame()
+    actions = pd.concat([frame for _, frame in sink.actions], ignore_index=True) if sink.actions else pd.DataFrame()
+    return market, actions, report.files, report.skipped_non_equity
 
 
 def check_unique_keys(market: pd.DataFrame) -> None:
@@ -113,93 +208,221 @@ def check_unique_keys(market: pd.DataFrame) -> None:
     )
 
 
-def write_market_data(con: duckdb.DuckDBPyConnection, market: pd.DataFrame, report: LoadReport) -> None:
-    if market.empty:
+STAGED_MARKET = "trading_data._load_market_incoming"
+STAGED_ACTIONS = "trading_data._load_actions_incoming"
+TARGET_MARKET = "trading_data.market_data"
+# the values that decide whether a stored row is the same as an incoming one (as in bigquery.py)
+COMPARED_COLUMNS = ("open", "high", "low", "close", "volume", "value", "trades")
+# DuckDB's memory during a load: beyond it the staged rows go to the database file and temp files,
+# so the loading process stays well under 500 MB whatever the size of its input.
+LOAD_MEMORY_LIMIT = "256MB"
+
+
+class _StagingSink:
+    """Chunks appended to staging tables of the warehouse, inside the caller's transaction.
+
+    When trading_data.market_data is empty (a first load), market rows go straight into it: every
+    row is new, so there is nothing to classify, and one copy of the data is saved.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.direct = con.execute(f"select count(*) = 0 from (select 1 from {TARGET_MARKET} limit 1)").fetchall()[0][0]
+        self._file_start: dict[int, int] = {}
+        if not self.direct:
+            con.execute(f"""
+                create or replace table {STAGED_MARKET} (
+                    file_no integer, symbol varchar, trade_date date, open double, high double, low double,
+                    close double, volume bigint, value double, trades bigint, series varchar, exchange varchar,
+                    source_file varchar
+                )
+            """)
+        con.execute(f"""
+            create or replace table {STAGED_ACTIONS} (
+                symbol varchar, ex_date date, action varchar, ratio_from double, ratio_to double,
+                price_factor double, source_file varchar
+            )
+        """)
+
+    def add_market(self, chunks: Iterator[pa.Table | pd.DataFrame], file_no: int, source_file: str) -> int:
+        # One INSERT per file over a stream of batches: DuckDB then writes full row groups to the
+        # database file as they fill (many small INSERTs would pile up in memory until the commit).
+        # A failed statement would abort the transaction, so the reader's error is kept aside, the
+        # stream ends there, and the error is raised once the statement is done.
+        failure: list[BaseException] = []
+        rows = 0
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            nonlocal rows
+            try:
+                for chunk in chunks:
+                    table = (chunk if isinstance(chunk, pa.Table)
+                             else pa.Table.from_pandas(chunk, schema=MARKET_SCHEMA, preserve_index=False))
+                    rows += table.num_rows
+                    yield from table.cast(MARKET_SCHEMA).to_batches()
+            except BaseException as error:  # noqa: BLE001 - re-raised below, after the statement
+                failure.append(error)
+
+        columns = ", ".join(MARKET_COLUMNS)
+        if self.direct and file_no not in self._file_start:
+            # rows of one file are appended together: a fallback deletes from its first row id on
+            self._file_start[file_no] = self.con.execute(
+                f"select coalesce(max(rowid) + 1, 0) from {TARGET_MARKET}").fetchall()[0][0]
+        self.con.register("load_stream", pa.RecordBatchReader.from_batches(MARKET_SCHEMA, batches()))
+        try:
+            if self.direct:
+                self.con.execute(f"insert into {TARGET_MARKET} select {columns}, ?, current_timestamp::timestamp "
+                                 "from load_stream", [source_file])
+            else:
+                self.con.execute(f"insert into {STAGED_MARKET} select ?, {columns}, ? from load_stream",
+                                 [file_no, source_file])
+        finally:
+            self.con.unregister("load_stream")
+        if failure:
+            raise failure[0]
+        return rows
+
+    def add_actions(self, chunk: pd.DataFrame, file_no: int, source_file: str) -> None:
+        self.con.register("load_chunk", chunk)
+        self.con.execute(f"insert into {STAGED_ACTIONS} select {', '.join(CORPORATE_ACTION_COLUMNS)}, ? "
+                         "from load_chunk", [source_file])
+        self.con.unregister("load_chunk")
+
+    def discard(self, file_no: int) -> None:
+        if not self.direct:
+            self.con.execute(f"delete from {STAGED_MARKET} where file_no = ?", [file_no])
+        elif file_no in self._file_start:
+            self.con.execute(f"delete from {TARGET_MARKET} where rowid >= ?", [self._file_start.pop(file_no)])
+
+    def drop(self) -> None:
+        for table in (STAGED_MARKET, STAGED_ACTIONS):
+            self.con.execute(f"drop table if exists {table}")
+
+
+def _check_unique_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The DuckDB twin of check_unique_keys, over the rows of this load."""
+    # grouping on one 64-bit hash is several times faster than on (varchar, date); equal keys have
+    # equal hashes, so no repeated hash means no repeated key
+    if not con.execute(f"select count(*) from (select hash(symbol, trade_date) as key from {table} "
+                       "group by key having count(*) > 1)").fetchall()[0][0]:
         return
-    check_unique_keys(market)
-    con.register("incoming", market)
-    con.execute("""
-        create or replace temp table incoming_classified as
-        select
-            incoming.*,
-            case
-                when existing.symbol is null then 'inserted'
-                when existing.open is not distinct from incoming.open
-                    and existing.high is not distinct from incoming.high
-                    and existing.low is not distinct from incoming.low
-                    and existing.close is not distinct from incoming.close
-                    and existing.volume is not distinct from incoming.volume
-                    and existing.value is not distinct from incoming.value
-                    and existing.trades is not distinct from incoming.trades
-                    then 'unchanged'
-                else 'replaced'
-            end as outcome
-        -- vectorized parsers hand over timestamps, row parsers dates: compare as dates
-        from (select * replace (cast(trade_date as date) as trade_date) from incoming) as incoming
-        left join trading_data.market_data as existing
-            on existing.symbol = incoming.symbol and existing.trade_date = incoming.trade_date
-    """)
-    con.unregister("incoming")
-    counts = dict(con.execute("select outcome, count(*) from incoming_classified group by 1").fetchall())
-    report.inserted += counts.get("inserted", 0)
-    report.replaced += counts.get("replaced", 0)
-    report.unchanged += counts.get("unchanged", 0)
-    report.replaced_keys += [
-        (symbol, str(day))
-        for symbol, day in con.execute(
-            "select symbol, trade_date from incoming_classified where outcome = 'replaced' order by 1, 2"
-        ).fetchall()
-    ]
-    con.execute("""
-        delete from trading_data.market_data
-        where (symbol, trade_date) in (
-            select (symbol, trade_date) from incoming_classified where outcome = 'replaced'
+    found = con.execute(f"""
+        with repeated as (
+            select symbol, trade_date, count(*) as copies from {table} group by all having count(*) > 1
         )
-    """)
-    con.execute("""
-        insert into trading_data.market_data
-        select symbol, trade_date, open, high, low, close, volume, value, trades, series, exchange,
-               source_file, current_timestamp::timestamp
-        from incoming_classified
-        where outcome != 'unchanged'
-    """)
-
-
-def write_corporate_actions(con: duckdb.DuckDBPyConnection, actions: pd.DataFrame, report: LoadReport) -> None:
-    if actions.empty:
+        select
+            (select sum(copies) from repeated),
+            (select symbol from repeated order by symbol, trade_date limit 1),
+            (select trade_date from repeated order by symbol, trade_date limit 1),
+            (select list(distinct source_file order by source_file)
+             from {table} inner join repeated using (symbol, trade_date))
+    """).fetchall()[0]
+    if not found[0]:
         return
-    con.register("incoming_actions", actions)
-    con.execute("""
+    copies, symbol, day, files = found
+    raise LoadError(
+        ", ".join(files[:3]),
+        f"{copies} rows share a (symbol, trade_date) key within this load, "
+        f"e.g. {symbol} {day}; load one version of each day",
+    )
+
+
+def write_market_data(con: duckdb.DuckDBPyConnection, sink: _StagingSink, report: LoadReport) -> None:
+    """Classify the staged rows against the stored ones and write the new and changed ones."""
+    if sink.direct:
+        _check_unique_rows(con, TARGET_MARKET)
+        report.inserted += con.execute(f"select count(*) from {TARGET_MARKET}").fetchall()[0][0]
+        return
+    _check_unique_rows(con, STAGED_MARKET)
+    # one join classifies; nothing is materialised, so a re-load of unchanged rows only reads
+    joined = f"""
+        from {STAGED_MARKET} as incoming
+        inner join {TARGET_MARKET} as existing
+            on existing.symbol = incoming.symbol and existing.trade_date = incoming.trade_date
+    """
+    same = " and ".join(f"existing.{c} is not distinct from incoming.{c}" for c in COMPARED_COLUMNS)
+    staged, matched, unchanged = con.execute(f"""
+        select
+            (select count(*) from {STAGED_MARKET}),
+            count(*),
+            count(*) filter (where {same})
+        {joined}
+    """).fetchall()[0]
+    replaced = matched - unchanged
+    report.inserted += staged - matched
+    report.replaced += replaced
+    report.unchanged += unchanged
+    if replaced:
+        report.replaced_keys += [
+            (symbol, str(day))
+            for symbol, day in con.execute(
+                f"select incoming.symbol, incoming.trade_date {joined} where not ({same}) order by 1, 2"
+            ).fetchall()
+        ]
+        con.execute(f"""
+            delete from {TARGET_MARKET}
+            where (symbol, trade_date) in (select (incoming.symbol, incoming.trade_date) {joined} where not ({same}))
+        """)
+    if staged > unchanged:
+        # after the delete, the stored rows that still match an incoming key are the unchanged ones
+        con.execute(f"""
+            insert into {TARGET_MARKET}
+            select symbol, trade_date, open, high, low, close, volume, value, trades, series, exchange,
+                   source_file, current_timestamp::timestamp
+            from {STAGED_MARKET} as incoming
+            where not exists (
+                select 1 from {TARGET_MARKET} as existing
+                where existing.symbol = incoming.symbol and existing.trade_date = incoming.trade_date
+            )
+        """)
+
+
+def write_corporate_actions(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
+    con.execute(f"""
         delete from trading_data.corporate_actions
-        where (symbol, ex_date, action) in (select (symbol, ex_date, action) from incoming_actions)
+        where (symbol, ex_date, action) in (select (symbol, ex_date, action) from {STAGED_ACTIONS})
           and (symbol, ex_date, action, price_factor) not in (
-              select (symbol, ex_date, action, price_factor) from incoming_actions)
+              select (symbol, ex_date, action, price_factor) from {STAGED_ACTIONS})
     """)
-    inserted = con.execute("""
+    inserted = con.execute(f"""
         insert into trading_data.corporate_actions
         select symbol, ex_date, action, ratio_from, ratio_to, price_factor, source_file,
                current_timestamp::timestamp
-        from incoming_actions
+        from {STAGED_ACTIONS}
         where (symbol, ex_date, action) not in (
             select (symbol, ex_date, action) from trading_data.corporate_actions)
-    """).fetchone()
-    con.unregister("incoming_actions")
-    report.corporate_actions += inserted[0] if inserted else 0
+    """).fetchall()
+    report.corporate_actions += inserted[0][0] if inserted else 0
 
 
-def load_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[Path], fmt: str = "auto") -> LoadReport:
-    market, actions, files, skipped_non_equity = parse_paths(paths, fmt)
-    report = LoadReport(
-        files=files, rows_read=len(market) + len(actions) + skipped_non_equity, skipped_non_equity=skipped_non_equity,
-    )
+def load_paths(
+    con: duckdb.DuckDBPyConnection, paths: Iterable[Path], fmt: str = "auto", limits: ArchiveLimits | None = None,
+) -> LoadReport:
+    """Load every file of `paths` in one transaction; LoadError (and nothing written) on any bad input."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     ensure_source_tables(con)
     con.execute("set enable_progress_bar = false")
-    con.execute("begin transaction")
+    memory_limit, insertion_order = con.execute(
+        "select current_setting('memory_limit'), current_setting('preserve_insertion_order')").fetchall()[0]
+    con.execute(f"set memory_limit = '{LOAD_MEMORY_LIMIT}'")
+    # the source tables have no order; letting DuckDB append out of order makes the INSERT parallel
+    con.execute("set preserve_insertion_order = false")
     try:
-        write_market_data(con, market, report)
-        write_corporate_actions(con, actions, report)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        con.execute("begin transaction")
+        try:
+            sink = _StagingSink(con)
+            report = read_paths(paths, fmt, sink, limits)
+            # hand the reader's freed buffers back before DuckDB's joins and aggregates need memory
+            pa.default_memory_pool().release_unused()
+            write_market_data(con, sink, report)
+            write_corporate_actions(con, report)
+            sink.drop()
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        con.execute(f"set memory_limit = '{memory_limit}'")
+        con.execute(f"set preserve_insertion_order = {str(insertion_order).lower()}")
     return report

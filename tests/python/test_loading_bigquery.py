@@ -226,15 +226,15 @@ def test_csv_floats_round_trip_without_exponents() -> None:
 def test_cli_target_routes_to_bigquery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
-    def fake_load(paths, fmt, target):  # noqa: ANN001, ANN202
-        calls.append((paths, fmt, target))
+    def fake_load(paths, fmt, target, limits=None):  # noqa: ANN001, ANN202
+        calls.append((paths, fmt, target, type(limits).__name__))
         from strategy_engine.loading import LoadReport
         return LoadReport(files=1, rows_read=1, inserted=1)
 
     monkeypatch.setattr("strategy_engine.loading.bigquery.load_paths_bigquery", fake_load)
     path = _csv(tmp_path, "day.csv", "AAA,2024-01-02,10,11,9,10.5,1000,1\n")
     assert cli.main(["load", str(path), "--target", "prod"]) == 0
-    assert calls == [([path], "auto", "prod")]
+    assert calls == [([path], "auto", "prod", "ArchiveLimits")]
 
 
 # -- the same code against the crucible emulator -----------------------------------------------------
