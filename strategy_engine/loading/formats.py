@@ -41,7 +41,7 @@ MARKET_COLUMNS = [
 CORPORATE_ACTION_COLUMNS = ["symbol", "ex_date", "action", "ratio_from", "ratio_to", "price_factor"]
 MARKET_SCHEMA = pa.schema([
     ("symbol", pa.string()), ("trade_date", pa.date32()), ("open", pa.float64()), ("high", pa.float64()),
-    ("low", pa.float64()), ("close", pa.float64()), ("volume", pa.int64()), ("value", pa.float64()),
+    ("low", pa.float64()), ("close", pa.float64()), ("volume", pa.float64()), ("value", pa.float64()),
     ("trades", pa.int64()), ("series", pa.string()), ("exchange", pa.string()),
 ])
 
@@ -146,7 +146,7 @@ def _price_fields(cell: Callable[[str], str], file: str, number: int) -> dict:
         "high": _parse_float(cell("high"), "high", file, number),
         "low": _parse_float(cell("low"), "low", file, number),
         "close": _parse_float(cell("close"), "close", file, number),
-        "volume": _parse_int(cell("volume"), "volume", file, number),
+        "volume": _parse_float(cell("volume"), "volume", file, number),
         "value": _parse_float(cell("value"), "value", file, number),
         "trades": _parse_int(cell("trades"), "trades", file, number),
     }
@@ -200,7 +200,7 @@ def _nse_history_records(rows: Rows, file: str, tally: Tally) -> Iterator[dict]:
             "low": _parse_float(row[3], "low", file, number),
             "close": _parse_float(row[4], "close", file, number),
             "value": _parse_float(row[5], "value", file, number),
-            "volume": _parse_int(row[6], "volume", file, number),
+            "volume": _parse_float(row[6], "volume", file, number),
             "trades": _parse_int(row[7], "trades", file, number),
             "series": "EQ",
             "exchange": "NSE",
@@ -414,8 +414,10 @@ def locate_bad_row(fmt: str, stream: IO[bytes], file: str, good_rows: int, windo
 
 # -- fast readers -----------------------------------------------------------------------------------
 
-FLOAT_COLUMNS = ("open", "high", "low", "close", "value")
-INT_COLUMNS = ("volume", "trades")
+# Volume is a number as loaded (a double): staging rejects an infinite, NaN, out-of-range or
+# fractional volume with a reason (base_market_data_checked) instead of the whole load failing.
+FLOAT_COLUMNS = ("open", "high", "low", "close", "volume", "value")
+INT_COLUMNS = ("trades",)
 
 
 def _arrow_type(column: str) -> pa.DataType:

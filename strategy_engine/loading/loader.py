@@ -233,7 +233,7 @@ class _StagingSink:
             con.execute(f"""
                 create or replace table {STAGED_MARKET} (
                     file_no integer, symbol varchar, trade_date date, open double, high double, low double,
-                    close double, volume bigint, value double, trades bigint, series varchar, exchange varchar,
+                    close double, volume double, value double, trades bigint, series varchar, exchange varchar,
                     source_file varchar
                 )
             """)

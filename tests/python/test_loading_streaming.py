@@ -56,13 +56,24 @@ def test_non_finite_prices_load_as_ieee_doubles(tmp_path, warehouse_path, fallba
     assert stored[4][5] == math.inf
 
 
-@pytest.mark.parametrize("value", ["inf", "nan", "1e400", "1e30"])
-def test_non_finite_or_huge_volume_is_a_bad_value_naming_the_line(tmp_path, warehouse_path, value):
+@pytest.mark.parametrize("fallback", [False, True], ids=["fast-reader", "row-parser"])
+def test_non_finite_huge_or_fractional_volume_loads_as_loaded(tmp_path, warehouse_path, fallback):
+    """Volume is stored as loaded (a double); staging rejects these rows with a reason
+    (non_finite_value, fractional_volume: tests/python/test_staging_validation.py)."""
+    values = ["inf", "nan", "1e400", "1e30", "10.5"]
+    lines = [HEADER] + [f"INFY,2022-03-0{day},1,2,0.5,1.5,{value}," for day, value in enumerate(values, start=1)]
+    if fallback:  # a thousands separator only the row parser reads
+        lines.append('INFY,2022-03-08,1,2,0.5,1.5,"1,000",')
     path = tmp_path / "volume.csv"
-    path.write_text(f"{HEADER}\nINFY,2022-03-01,1,2,0.5,1.5,10,\nINFY,2022-03-02,1,2,0.5,1.5,{value},\n")
-    with connect(warehouse_path) as con, pytest.raises(LoadError, match="column volume") as raised:
+    path.write_text("\n".join(lines) + "\n")
+    with connect(warehouse_path) as con:
         load_paths(con, [path])
-    assert raised.value.line == 3
+        volumes = [row[0] for row in con.execute(
+            "select volume from trading_data.market_data order by trade_date").fetchall()]
+    assert volumes[0] == math.inf and math.isnan(volumes[1]) and volumes[2] == math.inf
+    assert volumes[3] == 1e30 and volumes[4] == 10.5
+    if fallback:
+        assert volumes[5] == 1000.0
 
 
 def _universe(rows: int, symbols: int = 7) -> list[str]:

@@ -54,13 +54,14 @@ def test_infinite_and_nan_prices_are_rejected_and_never_reach_a_mart(runner_env:
             lines.append(f"{symbol},{day},{price:.2f},{price + 5:.2f},{price - 5:.2f},{price + 1:.2f},{100000 + i}")
     history.write_text("\n".join(lines) + "\n")
     assert cli.main(["load", str(history)]) == 0
-    # the reproduction (inf), an overflow that reads as inf (1e400), and -inf
+    # the reproduction (inf), an overflow that reads as inf (1e400), a NaN close with an
+    # infinite volume
     new_day = runner_env / "new_day.csv"
     new_day.write_text(
         "symbol,date,open,high,low,close,volume\n"
         f"INFY,{LAST_DAY},1700,inf,1690,1710,1000000\n"
         f"TCS,{LAST_DAY},1700,1e400,1690,1710,1000000\n"
-        f"RELIANCE,{LAST_DAY},-inf,1720,1690,1710,1000000\n"
+        f"RELIANCE,{LAST_DAY},1700,1720,1690,nan,inf\n"
     )
     assert cli.main(["load", str(new_day)]) == 0
     assert cli.main(["run", "--date", str(LAST_DAY), "--skip-validation"]) == 0
