@@ -121,3 +121,19 @@ def test_all_finite_fails_when_a_mart_holds_an_infinity(runner_env: Path) -> Non
     assert not tested.success
     failures = [r for r in tested.failures if "all_finite_indicators" in r["unique_id"]]
     assert failures and failures[0]["failures"] == 1
+
+
+def test_finite_or_null_keeps_numbers_and_turns_infinity_and_nan_into_null(runner_env: Path) -> None:
+    """performance's ratios go through finite_or_null: a two-day window of a new year once gave
+    alpha = inf (beta -4,590 raised to the 252nd power) and failed a daily run's all_finite check."""
+    from dbt.cli.main import dbtRunner
+
+    from strategy_engine.paths import PROFILES_DIR, PROJECT_DIR
+
+    sql = ("select {{ finite_or_null('x') }} as kept from (select unnest(["
+           "cast(1.5 as double), cast('inf' as double), cast('-inf' as double), cast('nan' as double), "
+           "power(cast(-4590.0 as double), 252)]) as x)")
+    shown = dbtRunner().invoke(["show", "--inline", sql, "--project-dir", str(PROJECT_DIR), "--profiles-dir",
+                                str(PROFILES_DIR), "--target-path", str(runner_env / "target_show"), "--quiet"])
+    assert shown.success, shown.exception
+    assert [row[0] for row in shown.result.results[0].agate_table.rows] == [1.5, None, None, None, None]

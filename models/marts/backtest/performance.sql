@@ -600,6 +600,8 @@ z_scores as (
 
 ),
 
+-- Ratios and annualised figures are NULL where a degenerate window (a few days, a flat benchmark)
+-- takes them out of the doubles (macros/warehouse/finite_or_null.sql).
 final as (
 
     select
@@ -611,13 +613,13 @@ final as (
         z_scores.end_date,
         cast(z_scores.trading_days as {{ dbt.type_bigint() }}) as trading_days,
         z_scores.total_return,
-        z_scores.cagr,
+        {{ finite_or_null('z_scores.cagr') }} as cagr,
         z_scores.annual_volatility,
-        z_scores.sharpe_ratio,
-        z_scores.sortino_ratio,
+        {{ finite_or_null('z_scores.sharpe_ratio') }} as sharpe_ratio,
+        {{ finite_or_null('z_scores.sortino_ratio') }} as sortino_ratio,
         z_scores.max_drawdown,
         cast(coalesce(z_scores.max_drawdown_duration_days, 0) as {{ dbt.type_bigint() }}) as max_drawdown_duration_days,
-        z_scores.calmar_ratio,
+        {{ finite_or_null('z_scores.calmar_ratio') }} as calmar_ratio,
         cast(coalesce(window_trades.num_trades, 0) as {{ dbt.type_bigint() }}) as num_trades,
         case
             when window_trades.num_closed_trades > 0
@@ -629,14 +631,14 @@ final as (
         z_scores.exposure,
         z_scores.turnover_sum / z_scores.trading_days * {{ periods }} as turnover,
         z_scores.benchmark_total_return,
-        z_scores.alpha,
-        z_scores.beta,
-        z_scores.skewness,
-        z_scores.excess_kurtosis,
-        z_scores.daily_sharpe_ratio,
+        {{ finite_or_null('z_scores.alpha') }} as alpha,
+        {{ finite_or_null('z_scores.beta') }} as beta,
+        {{ finite_or_null('z_scores.skewness') }} as skewness,
+        {{ finite_or_null('z_scores.excess_kurtosis') }} as excess_kurtosis,
+        {{ finite_or_null('z_scores.daily_sharpe_ratio') }} as daily_sharpe_ratio,
         {{ normal_cdf('z_scores.psr_z') }} as probabilistic_sharpe_ratio,
         z_scores.num_trials,
-        z_scores.expected_max_daily_sharpe,
+        {{ finite_or_null('z_scores.expected_max_daily_sharpe') }} as expected_max_daily_sharpe,
         {{ normal_cdf('z_scores.dsr_z') }} as deflated_sharpe_ratio
     from z_scores
     left join window_trades
