@@ -11,16 +11,18 @@ NoPublishedData. The runner itself (digest, row counts, validation) reads the li
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from strategy_engine.paths import default_target, duckdb_path
+
+if TYPE_CHECKING:
+    from strategy_engine.loading.bigquery import BigQueryTarget
 
 DUCKDB_TARGETS = {"local", "ci"}
 MARTS_SCHEMA = "strategy_data"
@@ -62,6 +64,7 @@ class MartReader:
         self.dialect = "duckdb" if self.target in DUCKDB_TARGETS else "bigquery"
         self.published = published and self.dialect == "duckdb"
         self._snapshot: duckdb.DuckDBPyConnection | None = None
+        self._target: BigQueryTarget | None = None
 
     def __enter__(self) -> MartReader:
         return self
@@ -98,8 +101,22 @@ class MartReader:
     def _relation(self, schema: str, table: str) -> str:
         if self.dialect == "duckdb":
             return f'"{schema}"."{table}"'
-        project = os.environ.get("SE_BQ_PROJECT", "strategy-engine-prod")
-        return f"`{project}.{schema}.{table}`"
+        target = self._bigquery_target()
+        return f"`{target.project}.{target.schema(schema)}.{table}`"
+
+    def _bigquery_target(self) -> BigQueryTarget:
+        """The target's project and dataset naming, read from profiles/profiles.yml as dbt reads
+        them, so `report --target dev` reads the developer's datasets, not production's."""
+        if self._target is None:
+            from strategy_engine.loading.bigquery import read_target
+
+            self._target = read_target(self.target)
+        return self._target
+
+    def _bigquery_client(self) -> Any:
+        from strategy_engine.loading.bigquery import make_client
+
+        return make_client(self._bigquery_target())
 
     def _param(self, name: str) -> str:
         return f"${name}" if self.dialect == "duckdb" else f"@{name}"
@@ -119,8 +136,9 @@ class MartReader:
 
             try:
                 found = self._bigquery(
-                    f"select column_name from `{os.environ.get('SE_BQ_PROJECT', 'strategy-engine-prod')}"
-                    f".{schema}.INFORMATION_SCHEMA.COLUMNS` where table_name = @t order by ordinal_position",
+                    f"select column_name from `{self._bigquery_target().project}"
+                    f".{self._bigquery_target().schema(schema)}.INFORMATION_SCHEMA.COLUMNS` "
+                    "where table_name = @t order by ordinal_position",
                     {"t": table},
                 ).rows
             except NotFound as error:  # the dataset itself does not exist yet
@@ -142,9 +160,8 @@ class MartReader:
         if self.dialect == "duckdb":
             return int(self.query("select count(*) from {t}", t=(schema, table)).rows[0][0])
         from google.api_core.exceptions import NotFound
-        from google.cloud import bigquery
 
-        client = bigquery.Client(project=os.environ.get("SE_BQ_PROJECT"))
+        client = self._bigquery_client()
         try:
             table_info = client.get_table(self._relation(schema, table).strip("`"))
         except NotFound as error:
@@ -196,7 +213,7 @@ class MartReader:
     def _bigquery(self, sql: str, params: dict[str, Any]) -> Rows:
         from google.cloud import bigquery
 
-        client = bigquery.Client(project=os.environ.get("SE_BQ_PROJECT"))
+        client = self._bigquery_client()
         query_params = [
             bigquery.ScalarQueryParameter(name, "DATE" if isinstance(value, date) else "STRING", value)
             for name, value in params.items()

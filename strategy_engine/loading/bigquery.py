@@ -82,10 +82,15 @@ class BigQueryTarget:
     api_endpoint: str | None = None
     token: str | None = None
 
+    def schema(self, custom_schema: str) -> str:
+        """The dataset dbt builds `custom_schema` (trading_data, strategy_data, ...) into on this
+        target: the same name, or <dataset>_<name> on dev, as macros/warehouse/generate_schema_name.sql
+        names it for dbt."""
+        return f"{self.dataset}_{custom_schema}" if self.name == "dev" else custom_schema
+
     @property
     def source_dataset(self) -> str:
-        """trading_data, or <dataset>_trading_data on dev (macros/warehouse/generate_schema_name.sql)."""
-        return f"{self.dataset}_{SOURCE_SCHEMA}" if self.name == "dev" else SOURCE_SCHEMA
+        return self.schema(SOURCE_SCHEMA)
 
     def table(self, name: str) -> str:
         return f"{self.project}.{self.source_dataset}.{name}"
