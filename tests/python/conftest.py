@@ -17,4 +17,18 @@ def warehouse_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture()
+def runner_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throwaway warehouse, dbt target and log paths, outbox and reports folder for the runner's
+    commands, with no alert channels and the default target, ops store and run-lock wait."""
+    monkeypatch.setenv("SE_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
+    monkeypatch.setenv("SE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    monkeypatch.setenv("SE_REPORTS_DIR", str(tmp_path / "reports"))
+    for name in ["SE_ALERT_URLS", "SE_TARGET", "SE_OPS_DUCKDB_PATH", "SE_RUN_LOCK_WAIT_SECONDS"]:
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")

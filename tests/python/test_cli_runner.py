@@ -21,18 +21,6 @@ SMALL_BUILD = "path:seeds +path:models/marts/data_quality"
 OPS_FILE = "warehouse_ops.duckdb"  # ops.default_ops_path of warehouse.duckdb
 
 
-@pytest.fixture()
-def runner_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SE_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
-    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
-    monkeypatch.setenv("SE_OUTBOX_DIR", str(tmp_path / "outbox"))
-    monkeypatch.setenv("SE_REPORTS_DIR", str(tmp_path / "reports"))
-    for name in ["SE_ALERT_URLS", "SE_TARGET", "SE_OPS_DUCKDB_PATH"]:
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
 def test_installed_command_exits_with_its_code_and_flushed_output(runner_env: Path) -> None:
     """The console script ends with os._exit (no interpreter teardown): output piped to a file
     must still arrive in full, and the exit code must be the command's."""

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from strategy_engine import cli
 from strategy_engine.dbt_invoke import run_dbt
@@ -16,17 +15,6 @@ from strategy_engine.dbt_invoke import run_dbt
 SYMBOLS = ["INFY", "TCS", "RELIANCE"]
 SESSIONS = 40
 LAST_DAY = date(2022, 3, 2)
-
-
-@pytest.fixture()
-def runner_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SE_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
-    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
-    monkeypatch.setenv("SE_OUTBOX_DIR", str(tmp_path / "outbox"))
-    for name in ["SE_ALERT_URLS", "SE_TARGET", "SE_OPS_DUCKDB_PATH"]:
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 def _weekdays_before(day: date, count: int) -> list[date]:

@@ -35,17 +35,6 @@ KILL_POINTS = [
 ]
 
 
-@pytest.fixture()
-def runner_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SE_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
-    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
-    monkeypatch.setenv("DBT_LOG_PATH", str(tmp_path / "logs"))
-    monkeypatch.setenv("SE_OUTBOX_DIR", str(tmp_path / "outbox"))
-    for name in ["SE_ALERT_URLS", "SE_TARGET", "SE_OPS_DUCKDB_PATH", "SE_RUN_LOCK_WAIT_SECONDS"]:
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
-
-
 def _runs(tmp_path: Path) -> list[tuple[str, str, str]]:
     with duckdb.connect(str(default_ops_path(tmp_path / "warehouse.duckdb")), read_only=True) as con:
         return con.execute("select run_id, status, message from ops.runs order by started_at").fetchall()
