@@ -65,7 +65,7 @@ def test_bigquery_row_count_reads_table_metadata(monkeypatch: pytest.MonkeyPatch
     requested = []
 
     class FakeClient:
-        def __init__(self, project: str | None = None) -> None:
+        def __init__(self, project: str | None = None, **_options: object) -> None:
             self.project = project
 
         def get_table(self, table_id: str) -> SimpleNamespace:
@@ -77,6 +77,7 @@ def test_bigquery_row_count_reads_table_metadata(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr("google.cloud.bigquery.Client", FakeClient)
     monkeypatch.setenv("SE_BQ_PROJECT", "acme")
+    monkeypatch.setenv("SE_BQ_METHOD", "oauth")  # the client the target's profile entry describes
     assert MartReader("prod").row_count("strategy_data", "equity_curve") == 1234
     assert requested == ["acme.strategy_data.equity_curve"]
 
