@@ -10,7 +10,9 @@
 {% macro path_indicator_column(indicator, period, multiplier, base_name) %}
     {%- set configured = var('path_indicator_params', {}) -%}
     {%- set sets = configured.get(indicator, []) if configured is mapping else [] -%}
-    {%- set multiplier_token = (multiplier | string).replace('.', 'p') -%}
+    {#- As Python's f"{x:g}" in strategy_engine/path/params.py writes it: 3.0 is '3', not '3.0'. -#}
+    {%- set whole = multiplier | int -%}
+    {%- set multiplier_token = ((whole if multiplier == whole else multiplier) | string).replace('.', 'p') -%}
     {%- set suffix = '_' ~ period ~ '_' ~ multiplier_token -%}
     {%- set found = namespace(position=none) -%}
     {%- for parameter_set in sets -%}

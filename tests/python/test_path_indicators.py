@@ -325,3 +325,29 @@ def test_incremental_run_equals_full_refresh_including_a_late_corporate_action(t
     assert (incremental.loc[incremental["symbol"] == symbol, "computed_at"] > first_stamp).all()
     pd.testing.assert_frame_equal(incremental.drop(columns="computed_at"), refreshed.drop(columns="computed_at"),
                                   check_exact=True)
+
+
+def test_sql_and_python_name_a_supertrend_column_alike(tmp_path, warehouse_path) -> None:
+    """Issue 15 (column naming of parameterised indicators in two places): the macro named a
+    multiplier of 3.0 '3p0' while the Python model wrote '3' (f"{x:g}"), so a strategy asking for
+    supertrend(10, 3.0) referenced a column that does not exist."""
+    import json
+
+    from dbt.cli.main import dbtRunner
+
+    from strategy_engine.path.params import DEFAULT_PARAMS, SupertrendParams
+    from strategy_engine.paths import PROFILES_DIR, PROJECT_DIR
+
+    sets = [{"period": 10, "multiplier": 3}, {"period": 14, "multiplier": 3.0}, {"period": 7, "multiplier": 2.5}]
+    sql = " union all ".join(
+        f"select '{{{{ path_indicator_column('supertrend', {s['period']}, {s['multiplier']}, 'supertrend') }}}}' "
+        f"as name, {i} as position" for i, s in enumerate(sets))
+    shown = dbtRunner().invoke([
+        "show", "--inline", f"select name from ({sql}) order by position", "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROFILES_DIR), "--target-path", str(tmp_path / "target"), "--quiet",
+        "--vars", json.dumps({"path_indicator_params": {**DEFAULT_PARAMS, "supertrend": sets}}),
+    ])
+    assert shown.success, shown.exception
+    from_sql = [row[0] for row in shown.result.results[0].agate_table.rows]
+    from_python = [SupertrendParams(s["period"], s["multiplier"], i == 0).value_column for i, s in enumerate(sets)]
+    assert from_sql == from_python == ["supertrend_10_3", "supertrend_14_3", "supertrend_7_2p5"]
