@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from strategy_engine.paths import PROJECT_DIR, duckdb_path
+from strategy_engine.warehouse import retry_while_locked
 
 OPS_DDL = """
 create schema if not exists ops;
@@ -86,17 +86,6 @@ def ops_path() -> Path:
     return path if path.is_absolute() else PROJECT_DIR / path
 
 
-def _connect_retrying(target: Path) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + LOCKED_FILE_RETRY_SECONDS
-    while True:
-        try:
-            return duckdb.connect(str(target))
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or time.monotonic() >= deadline:
-                raise
-            time.sleep(0.1)
-
-
 def _adopt_warehouse_history(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
     """Copy ops.runs and ops.alert_log from a warehouse that kept them (before issue 14) into a new
     store. Skipped, with a log line, when the warehouse is busy: the history then stays there."""
@@ -123,7 +112,7 @@ def ops_connection(path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnecti
     target = path or ops_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     is_new = not target.exists()
-    con = _connect_retrying(target)
+    con = retry_while_locked(lambda: duckdb.connect(str(target)), LOCKED_FILE_RETRY_SECONDS)
     try:
         con.execute(OPS_DDL)
         warehouse = duckdb_path()

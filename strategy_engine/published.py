@@ -31,6 +31,7 @@ from strategy_engine import ops
 from strategy_engine.marts import DUCKDB_TARGETS
 from strategy_engine.paths import duckdb_path, published_path
 from strategy_engine.structured_log import log_event
+from strategy_engine.warehouse import retry_while_locked
 
 logger = logging.getLogger("strategy_engine.published")
 
@@ -90,20 +91,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-# Another process may hold the warehouse for a moment (the service's /health reads ops.runs from
-# it when SE_OPS_DUCKDB_PATH is not set); DuckDB does not wait for a lock, so publishing retries.
-LOCK_RETRIES, LOCK_RETRY_SECONDS = 20, 0.25
+# Another process may hold the warehouse for a moment (a reader's short connection);
+# DuckDB does not wait for a lock, so publishing tries again for a few seconds.
+LIVE_ATTACH_RETRY_SECONDS = 5.0
 
 
 def _attach_live(con: duckdb.DuckDBPyConnection) -> None:
-    for attempt in range(LOCK_RETRIES):
-        try:
-            con.execute(f"attach {_quoted(duckdb_path())} as live (read_only)")
-            return
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower() or attempt == LOCK_RETRIES - 1:
-                raise
-            time.sleep(LOCK_RETRY_SECONDS)
+    retry_while_locked(lambda: con.execute(f"attach {_quoted(duckdb_path())} as live (read_only)"),
+                       LIVE_ATTACH_RETRY_SECONDS, pause=0.25)
 
 
 def publish(run_id: str | None = None, run_date: date | None = None) -> Publication:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -24,6 +27,22 @@ create table if not exists trading_data.corporate_actions (
     price_factor double, source_file varchar, loaded_at timestamp
 );
 """
+
+
+T = TypeVar("T")
+
+
+def retry_while_locked(action: Callable[[], T], seconds: float, pause: float = 0.1) -> T:
+    """`action()`, tried again for up to `seconds` while another process holds the DuckDB file it
+    opens: DuckDB does not wait for a file lock, it fails at once. Any other error is raised."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return action()
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
 
 
 def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
