@@ -1,9 +1,15 @@
 {#-
     The one place that decides how tables are laid out and updated on each warehouse. Models call
 
-        {{ config(**daily_table_config()) }}                                  -- table, partitioned
-        {{ config(**daily_table_config(cluster_by=['strategy_id', 'symbol'],
+        {{ config(materialized='table', **daily_table_config()) }}            -- table, partitioned
+        {{ config(materialized='incremental',
+                  **daily_table_config(cluster_by=['strategy_id', 'symbol'],
                                        unique_key=['strategy_id', 'symbol', 'trade_date'])) }}  -- incremental
+
+    The materialization is the model's own word, never inferred here: a model is incremental
+    because its config says materialized='incremental', and unique_key only names the merge key
+    (delete+insert / merge) of such a model. A unique_key on a model that does not say it is
+    incremental fails compilation rather than silently rebuild the table every run.
 
     BigQuery: partitioned by month of the date column. Daily partitions would hit BigQuery's limit
     of 4,000 partitions per table after ~16 years of data (see
@@ -33,7 +39,7 @@
     unique_key=none,
     require_partition_filter=false
 ) -%}
-    {%- set table_config = {'materialized': 'table'} -%}
+    {%- set table_config = {} -%}
     {%- if target.type == 'bigquery' -%}
         {%- do table_config.update({
             'partition_by': {'field': date_column, 'data_type': 'date', 'granularity': 'month'},
@@ -41,8 +47,10 @@
         }) -%}
     {%- endif -%}
     {%- if unique_key is not none -%}
+        {%- if execute and model is defined and model.resource_type == 'model' and model.config.get('materialized') != 'incremental' -%}
+            {%- do exceptions.raise_compiler_error(model.name ~ ": daily_table_config(unique_key=...) is for incremental models; say materialized='incremental' in the model's config") -%}
+        {%- endif -%}
         {%- do table_config.update({
-            'materialized': 'incremental',
             'incremental_strategy': incremental_strategy(),
             'unique_key': unique_key,
             'on_schema_change': 'append_new_columns',

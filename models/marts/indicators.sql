@@ -18,7 +18,7 @@
 --     its first row.
 -- delete+insert (DuckDB) / merge (BigQuery) on (symbol, trade_date) writes the rows returned.
 -- depends_on: {{ ref('stg_market_data') }}
-{{ config(**daily_table_config(unique_key=['symbol', 'trade_date'])) }}
+{{ config(materialized='incremental', **daily_table_config(unique_key=['symbol', 'trade_date'])) }}
 {{ config(pre_hook="{{ delete_replayed_groups(ref('stg_market_data'), ['symbol'], ['symbol']) }}") }}
 {%- set state_columns = [
     'ema_12', 'ema_26', 'ema_50', 'ema_200', 'macd_fast_ema', 'macd_signal',

@@ -40,14 +40,36 @@ def table_config(target_type: str, target_name: str, call: str = "daily_table_co
 def test_layout_per_target() -> None:
     bigquery = table_config("bigquery", "prod", "daily_table_config(require_partition_filter=true)")
     assert bigquery == {
-        "materialized": "table", "require_partition_filter": True, "cluster_by": ["symbol"],
+        "require_partition_filter": True, "cluster_by": ["symbol"],
         "partition_by": {"field": "trade_date", "data_type": "date", "granularity": "month"},
     }
     # crucible refuses the option instead of ignoring it; DuckDB has no partitions at all
     emulator = table_config("bigquery", "bq_emulator", "daily_table_config(require_partition_filter=true)")
     assert "require_partition_filter" not in emulator and emulator["partition_by"]["field"] == "trade_date"
     duckdb = table_config("duckdb", "ci", "daily_table_config(require_partition_filter=true)")
-    assert duckdb == {"materialized": "table"}
+    assert duckdb == {}
+
+
+class _CompilerError(Exception):
+    pass
+
+
+def _raise_compiler_error(message: str) -> None:
+    raise _CompilerError(message)
+
+
+@pytest.mark.parametrize("materialized", ["table", None])
+def test_a_unique_key_without_an_incremental_materialization_fails(materialized: str | None) -> None:
+    """The macro never makes a model incremental: a model that passes unique_key but does not say
+    materialized='incremental' itself fails compilation instead of being rebuilt every run."""
+    env = jinja2.Environment(extensions=["jinja2.ext.do"])
+    template = env.from_string(MACRO + "{{ daily_table_config(unique_key=['symbol', 'trade_date']) }}")
+    model = SimpleNamespace(name="some_model", resource_type="model", config={"materialized": materialized})
+    with pytest.raises(_CompilerError, match="say materialized='incremental'"):
+        template.render(
+            target=SimpleNamespace(type="duckdb", name="ci"), execute=True, model=model,
+            exceptions=SimpleNamespace(raise_compiler_error=_raise_compiler_error), **{"return": _dbt_return},
+        )
 
 
 @pytest.mark.parametrize("target_type", ["bigquery", "duckdb"])

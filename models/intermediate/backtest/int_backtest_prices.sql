@@ -6,7 +6,7 @@
 -- reads, per symbol, only the rows from its last stored day on: that day is written again (its next_trade_date and next_open are now known),
 -- the new days continue its previous_close and day_number. Restated and new symbols have no stored
 -- day and are computed from their first row, so the result equals a full refresh.
-{{ config(**daily_table_config(unique_key=['symbol', 'trade_date'])) }}
+{{ config(materialized='incremental', **daily_table_config(unique_key=['symbol', 'trade_date'])) }}
 {{ config(pre_hook="{{ delete_replayed_groups(ref('stg_market_data'), ['symbol'], ['symbol']) }}") }}
 
 with

@@ -13,6 +13,7 @@
 -- indicators and path_indicators only the days from the earliest of those (symbol_read_from).
 {{
     config(
+        materialized='incremental',
         pre_hook=[
             "{{ delete_undeclared_param_sets() }}",
             "{{ delete_replayed_groups(ref('indicators'), ['strategy_id', 'param_set_id', 'symbol'], ['symbol'], watermark_column='indicators_computed_at') }}",

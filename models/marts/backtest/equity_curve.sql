@@ -5,6 +5,7 @@
 -- other group continues after its last stored day from the equities stored on that day.
 {{
     config(
+        materialized='incremental',
         pre_hook=[
             "{{ delete_replayed_portfolios(ref('positions')) }}",
             "{{ delete_replayed_groups(ref('positions'), ['strategy_id', 'param_set_id', 'symbol'], ['strategy_id', 'param_set_id', 'symbol'], stored_filter=\"symbol != '__PORTFOLIO__'\") }}",

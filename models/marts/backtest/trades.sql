@@ -8,6 +8,7 @@
 -- signals after its last closed trade's exit signal: the open trade and the trades entered since.
 {{
     config(
+        materialized='incremental',
         pre_hook="{{ delete_replayed_groups(ref('positions'), ['strategy_id', 'param_set_id', 'symbol'], ['strategy_id', 'param_set_id', 'symbol'], date_column='marked_date') }}",
         **daily_table_config(
             date_column='entry_date',

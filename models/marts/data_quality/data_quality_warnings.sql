@@ -1,6 +1,6 @@
 -- Every data-quality finding on staged data, one row each. Warnings, never build failures:
 -- legitimate data (a crash, a special session, a symbol outside the universe) shows up here too.
-{{ config(**daily_table_config()) }}
+{{ config(materialized='table', **daily_table_config()) }}
 
 with
 

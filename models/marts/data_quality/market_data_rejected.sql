@@ -1,6 +1,6 @@
 -- Input rows that break an invariant, with the reason. Nothing is dropped silently: together with
 -- stg_market_data these are exactly the rows of trading_data.market_data.
-{{ config(**daily_table_config()) }}
+{{ config(materialized='table', **daily_table_config()) }}
 
 with
 

@@ -7,6 +7,7 @@
 -- than the newest stored generated_at, i.e. the new days and the replayed histories.
 {{
     config(
+        materialized='incremental',
         pre_hook="{{ delete_replayed_groups(ref('positions'), ['strategy_id', 'param_set_id', 'symbol'], ['strategy_id', 'param_set_id', 'symbol'], date_column='signal_date', watermark_column='generated_at') }}",
         **daily_table_config(
             date_column='signal_date',
