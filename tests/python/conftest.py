@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import os
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+
+from mart_baseline import build_sample  # noqa: E402  (scripts/ is on the path from here on)
+
+
+@dataclass(frozen=True)
+class SampleBuild:
+    warehouse: Path
+    manifest: Path
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> SampleBuild:
+    """The bundled sample loaded into a fresh DuckDB file and built in full (no data tests), once
+    per session for the tests that compare marts with a record. Read it; never write to it."""
+    warehouse, manifest = build_sample(tmp_path_factory.mktemp("sample_build"))
+    return SampleBuild(warehouse, manifest)
 
 
 @pytest.fixture()

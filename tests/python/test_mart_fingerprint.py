@@ -12,25 +12,13 @@ import pandas as pd
 import pytest
 from mart_fingerprint import MARTS, fingerprint, recorded
 
-from strategy_engine.dbt_invoke import run_dbt
-from strategy_engine.loading import load_paths
-from strategy_engine.paths import SAMPLE_MARKET_DATA
-from strategy_engine.warehouse import connect
-
 TOLERANCE = 1e-9
 
 
 @pytest.fixture(scope="module")
-def built_sample(tmp_path_factory) -> dict[str, pd.DataFrame]:
-    root = tmp_path_factory.mktemp("fingerprint")
-    warehouse = root / "warehouse.duckdb"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SE_DUCKDB_PATH", str(warehouse))
-        with connect(warehouse) as con:
-            load_paths(con, [SAMPLE_MARKET_DATA])
-        outcome = run_dbt(["build", "--exclude-resource-type", "test"], target_path=str(root / "target"))
-        assert outcome.success, outcome.error or outcome.failures
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def built_sample(sample_build) -> dict[str, pd.DataFrame]:
+    """The session's full build of the sample (conftest.sample_build), fingerprinted."""
+    with duckdb.connect(str(sample_build.warehouse), read_only=True) as con:
         return fingerprint(con)
 
 
