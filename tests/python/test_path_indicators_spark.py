@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from strategy_engine.path import PathIndicatorParams, path_indicators
+from strategy_compute.path import PathIndicatorParams, path_indicators
 from strategy_engine.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
