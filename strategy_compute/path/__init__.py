@@ -2,7 +2,7 @@
 
 Pure functions over one symbol's rows sorted by date; each can continue from the state it
 returned, so a daily run need not replay history. The dbt Python model
-``python_models/path_indicators.py`` applies them per symbol.
+``python_models/path_dependent/path_indicators.py`` applies them per symbol.
 """
 
 from strategy_compute.path.atr import AtrState

@@ -70,7 +70,7 @@ def test_compute_modules_import_only_the_stdlib_numeric_libraries_and_themselves
     assert not outside and not io, f"{path.name} imports {outside or io}"
 
 
-@pytest.mark.parametrize("path", sorted((PROJECT_DIR / "python_models").glob("*.py")), ids=lambda path: path.name)
+@pytest.mark.parametrize("path", sorted((PROJECT_DIR / "python_models").rglob("*.py")), ids=lambda path: path.name)
 def test_python_models_import_only_the_compute_package(path: Path) -> None:
     # Besides it: the standard library, the numeric libraries and pyspark (their Dataproc path).
     imported = _imported_top_levels(path)
