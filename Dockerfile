@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# The runner image for Cloud Run: the dbt project and the strategy_engine package, nothing else.
+# The runner image for Cloud Run: the dbt project, the strategy_engine package (the runner) and the
+# strategy_compute package (the pure compute its DuckDB Python models import), nothing else.
 # Build: docker build -t strategy-engine .   Run: docker run -p 8080:8080 -e SE_RUN_TOKEN=... strategy-engine
 
 # The base image by digest, not only by tag: the tag is rebuilt in place (Debian updates), the digest
@@ -17,6 +18,7 @@ COPY requirements.lock ./
 RUN /opt/venv/bin/pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY strategy_engine ./strategy_engine
+COPY strategy_compute ./strategy_compute
 RUN /opt/venv/bin/pip install --no-deps --no-build-isolation .
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -8,7 +8,7 @@ DBT_FLAGS := --project-dir . --profiles-dir profiles
 CI_DB := $(CURDIR)/target/ci/strategy_engine_ci.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: help venv demo test lint sqlfluff dbt-ci pytest clean lock chromium bench
+.PHONY: help venv demo test lint sqlfluff dbt-ci pytest clean lock chromium bench dataproc-zip
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ emulator-venv: venv ## .venv-emulator from requirements-emulator.lock (also used
 .PHONY: bigquery-emulator
 bigquery-emulator: venv ## seed + build twice on a local BigQuery emulator (3 sample symbols), compare with DuckDB
 	$(BIN)/python scripts/bigquery_emulator.py
+
+dataproc-zip: venv ## target/strategy_compute.zip: the compute package the Python models ship to Dataproc (SE_BQ_PY_FILES)
+	$(BIN)/python scripts/build_dataproc_zip.py
 
 bench: venv ## issue 13 benchmark: full builds, daily jobs, fixed cost, sweep vs TA-Lib/pandas and vectorbt; writes docs/BENCHMARKS.md (quick: BENCH_ARGS="--sizes 50x5 --skip-sweep")
 	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)

@@ -58,13 +58,16 @@ class Source:
     columns: Mapping[str, str]  # baseline column name -> current DuckDB type
 
 
+def all_models(manifest: Mapping) -> dict[str, tuple[str, str]]:
+    """Model name -> (schema, relation name) for every model of the manifest."""
+    return dict(sorted((node["name"], (node["schema"], node["alias"] or node["name"]))
+                       for node in manifest["nodes"].values() if node["resource_type"] == "model"))
+
+
 def mart_models(manifest: Mapping) -> dict[str, tuple[str, str]]:
     """Model name -> (schema, relation name) for every mart and EXTRA_MODELS, from the manifest."""
-    found = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and (node["schema"] == MART_SCHEMA or node["name"] in EXTRA_MODELS):
-            found[node["name"]] = (node["schema"], node["alias"] or node["name"])
-    return dict(sorted(found.items()))
+    return {name: where for name, where in all_models(manifest).items()
+            if where[0] == MART_SCHEMA or name in EXTRA_MODELS}
 
 
 def model_key(manifest: Mapping, name: str) -> tuple[str, ...]:
@@ -217,7 +220,8 @@ def current_source(con: duckdb.DuckDBPyConnection, models_now: Mapping[str, tupl
                    recorded: Mapping, relation_renames: Mapping[str, str],
                    column_renames: Mapping[tuple[str, str], str],
                    moved_columns: Mapping[tuple[str, str], tuple[str, str]]) -> Source:
-    """Where the baseline relation `name` is read now, its columns under their baseline names:
+    """Where the baseline relation `name` is read now (models_now: every model of the current
+    manifest, all_models()), its columns under their baseline names:
     the relation renamed (relation_renames), its columns renamed (column_renames, keyed by the
     baseline relation and column), and columns moved to another model (moved_columns), which are
     read from that model joined on the baseline key. A column found nowhere is left out (the

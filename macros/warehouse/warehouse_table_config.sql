@@ -11,6 +11,9 @@
     (delete+insert / merge) of such a model. A unique_key on a model that does not say it is
     incremental fails compilation rather than silently rebuild the table every run.
 
+    The values live in the var warehouse_table_layout (dbt_project.yml), their one home: the
+    Python models' YAML, which cannot call a macro, reads the same var.
+
     BigQuery: partitioned by month of the date column. Daily partitions would hit BigQuery's limit
     of 4,000 partitions per table after ~16 years of data (see
     https://cloud.google.com/bigquery/quotas#partitioned_tables); monthly keeps 20+ years at 240+.
@@ -30,20 +33,25 @@
     ignore it (ignoring it would change which queries succeed).
 -#}
 {% macro incremental_strategy() -%}
-    {{ return('merge' if target.type == 'bigquery' else 'delete+insert') }}
+    {{ return(var('warehouse_table_layout')['incremental_strategy'][target.type]) }}
 {%- endmacro %}
 
 {% macro daily_table_config(
-    date_column='trade_date',
-    cluster_by=['symbol'],
+    date_column=none,
+    cluster_by=none,
     unique_key=none,
     require_partition_filter=false
 ) -%}
+    {%- set layout = var('warehouse_table_layout') -%}
     {%- set table_config = {} -%}
     {%- if target.type == 'bigquery' -%}
+        {%- set partition_by = layout['bigquery_partition_by'].copy() -%}
+        {%- if date_column is not none -%}
+            {%- do partition_by.update({'field': date_column}) -%}
+        {%- endif -%}
         {%- do table_config.update({
-            'partition_by': {'field': date_column, 'data_type': 'date', 'granularity': 'month'},
-            'cluster_by': cluster_by,
+            'partition_by': partition_by,
+            'cluster_by': layout['bigquery_cluster_by'] if cluster_by is none else cluster_by,
         }) -%}
     {%- endif -%}
     {%- if unique_key is not none -%}

@@ -1,5 +1,6 @@
 """The one table-layout macro (macros/warehouse/warehouse_table_config.sql) per target, and the
-Python models' literal copies of it; the runner's BigQuery row counts read table metadata."""
+Python models' config, which reads the same var (warehouse_table_layout) as the macro; the runner's
+BigQuery row counts read table metadata."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ from strategy_engine.marts import MartReader
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MACRO = (PROJECT_DIR / "macros/warehouse/warehouse_table_config.sql").read_text()
+PROJECT = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+
+
+def _var(name: str) -> Any:
+    """dbt's var() with the project's vars (the macro and the Python models' config read them)."""
+    return PROJECT["vars"][name]
 
 
 class _Returned(Exception):  # noqa: N818 - carries dbt's return() value out of the template
@@ -33,7 +40,8 @@ def table_config(target_type: str, target_name: str, call: str = "daily_table_co
     env = jinja2.Environment(extensions=["jinja2.ext.do"])
     template = env.from_string(MACRO + "{{ " + call + " }}")
     with pytest.raises(_Returned) as returned:
-        template.render(target=SimpleNamespace(type=target_type, name=target_name), **{"return": _dbt_return})
+        template.render(target=SimpleNamespace(type=target_type, name=target_name), var=_var,
+                        **{"return": _dbt_return})
     return returned.value.value
 
 
@@ -67,20 +75,21 @@ def test_a_unique_key_without_an_incremental_materialization_fails(materialized:
     model = SimpleNamespace(name="some_model", resource_type="model", config={"materialized": materialized})
     with pytest.raises(_CompilerError, match="say materialized='incremental'"):
         template.render(
-            target=SimpleNamespace(type="duckdb", name="ci"), execute=True, model=model,
+            target=SimpleNamespace(type="duckdb", name="ci"), execute=True, model=model, var=_var,
             exceptions=SimpleNamespace(raise_compiler_error=_raise_compiler_error), **{"return": _dbt_return},
         )
 
 
 @pytest.mark.parametrize("target_type", ["bigquery", "duckdb"])
-def test_python_models_copy_the_macro_layout(target_type: str) -> None:
-    """Python models cannot call macros: their YAML writes the same layout literally."""
+def test_python_models_layout_equals_the_macros(target_type: str) -> None:
+    """Python models cannot call macros: their YAML reads the var the macro reads, to the same layout."""
     expected = table_config(target_type, "prod")
-    config = yaml.safe_load((PROJECT_DIR / "python_models/path_indicators.yml").read_text())["models"][0]["config"]
+    config = yaml.safe_load((PROJECT_DIR / "python_models/path_dependent/path_indicators.yml").read_text())
+    config = config["models"][0]["config"]
     env = NativeEnvironment()
     target = SimpleNamespace(type=target_type)
     for key in ("partition_by", "cluster_by"):
-        assert env.from_string(config[key]).render(target=target) == expected.get(key)
+        assert env.from_string(config[key]).render(target=target, var=_var) == expected.get(key)
 
 
 def test_bigquery_row_count_reads_table_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -106,14 +115,15 @@ def test_bigquery_row_count_reads_table_metadata(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize(("target_type", "expected"), [("bigquery", "merge"), ("duckdb", "delete+insert")])
 def test_python_models_incremental_strategy_is_the_macros(target_type: str, expected: str) -> None:
-    """dbt_project.yml cannot call macros: the Python models' strategy there must equal incremental_strategy()."""
+    """A Python model's YAML cannot call macros: its incremental_strategy must equal incremental_strategy()."""
     assert table_config(target_type, "prod", "incremental_strategy()") == expected
-    models = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["models"]["strategy_engine"]
     env = NativeEnvironment()
     checked = []
-    for name, block in models.items():
-        if isinstance(block, dict) and "+incremental_strategy" in block:
-            rendered = env.from_string(block["+incremental_strategy"]).render(target=SimpleNamespace(type=target_type))
-            assert rendered == expected, name
-            checked.append(name)
-    assert "path_indicators" in checked
+    for path in sorted((PROJECT_DIR / "python_models").rglob("*.yml")):
+        for model in yaml.safe_load(path.read_text())["models"]:
+            if "incremental_strategy" in model.get("config", {}):
+                rendered = env.from_string(model["config"]["incremental_strategy"]).render(
+                    target=SimpleNamespace(type=target_type), var=_var)
+                assert rendered == expected, model["name"]
+                checked.append(model["name"])
+    assert {"path_indicators", "positions"} <= set(checked)

@@ -1,4 +1,4 @@
-"""strategy_engine.kernels: each loop kernel gives the same arrays as Python and compiled with numba.
+"""strategy_compute.kernels: each loop kernel gives the same arrays as Python and compiled with numba.
 
 A daily run runs the kernels as Python (few rows), a full build compiled; incremental equals full
 refresh only if both agree. Random walks with gaps (NaN stops), flat stretches (ties) and states
@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from strategy_engine.kernels import SMALL_INPUT_ROWS, Kernel
-from strategy_engine.path.atr import atr_kernel
-from strategy_engine.path.psar import _psar_kernel
-from strategy_engine.path.supertrend import _bands_kernel
-from strategy_engine.positions import _decide_kernel
+from strategy_compute.kernels import SMALL_INPUT_ROWS, Kernel
+from strategy_compute.path.atr import atr_kernel
+from strategy_compute.path.psar import _psar_kernel
+from strategy_compute.path.supertrend import _bands_kernel
+from strategy_compute.positions import _decide_kernel
 
 
 def _prices(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 from mart_baseline import (
     RUN_STAMPS,
+    all_models,
     compare,
     current_source,
     fingerprint,
@@ -32,11 +33,13 @@ RELATION_RENAMES: dict[str, str] = {
     # "int_strategy_candidates": "strategy_candidates",
 }
 # Columns renamed: (baseline model name, baseline column) -> column name now, in the (renamed) model.
+# Key columns too: rows are still sorted by the recorded key, read under its new names.
 COLUMN_RENAMES: dict[tuple[str, str], str] = {
     # ("signals", "entry_date"): "entry_signal_date",
 }
 # Columns moved out of a model: (baseline model name, baseline column) -> (model now, column there),
-# read from that model joined on the baseline model's key. With the default strategies the
+# any model of the manifest, left-joined on the baseline model's key (under its current names), so a
+# row missing there reads as NULL and fails. With the default strategies the
 # indicators mart has no strategy-specific period columns (no rsi_<n> but rsi_14), so none yet.
 MOVED_COLUMNS: dict[tuple[str, str], tuple[str, str]] = {
     # ("indicators", "rsi_21"): ("indicator_variants", "rsi_21"),
@@ -49,23 +52,24 @@ BASELINE = load()
 
 
 @pytest.fixture(scope="module")
-def built(sample_build) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, tuple[str, str]]]]:
-    manifest = json.loads(sample_build.manifest.read_text())
+def built(sample_build) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict]]:
+    """A read-only connection to the session's build of the sample, and its manifest."""
     with duckdb.connect(str(sample_build.warehouse), read_only=True) as con:
-        yield con, mart_models(manifest)
+        yield con, json.loads(sample_build.manifest.read_text())
 
 
 def test_every_mart_has_a_baseline(built) -> None:
-    _, models_now = built
+    marts_now = set(mart_models(built[1]))
     expected = {RELATION_RENAMES.get(name, name) for name in BASELINE["relations"]} | set(NEW_MARTS)
-    assert set(models_now) == expected, (
-        f"marts without a baseline: {sorted(set(models_now) - expected)} (map a rename, or list a new mart); "
-        f"recorded marts gone: {sorted(expected - set(models_now))} (map their renames)")
+    assert marts_now == expected, (
+        f"marts without a baseline: {sorted(marts_now - expected)} (map a rename, or list a new mart); "
+        f"recorded marts gone: {sorted(expected - marts_now)} (map their renames)")
 
 
 @pytest.mark.parametrize("name", sorted(BASELINE["relations"]))
 def test_mart_values_unchanged(built, name: str) -> None:
-    con, models_now = built
+    con, manifest = built
+    models_now = all_models(manifest)
     recorded = BASELINE["relations"][name]
     source = current_source(con, models_now, name, recorded, RELATION_RENAMES, COLUMN_RENAMES, MOVED_COLUMNS)
     problems = compare(name, recorded, fingerprint(con, source, recorded["block_rows"]), con, source)

@@ -10,9 +10,7 @@ import pandas as pd
 import pytest
 import talib
 
-from strategy_engine.dbt_invoke import run_dbt
-from strategy_engine.loading import load_paths
-from strategy_engine.path import (
+from strategy_compute.path import (
     PathIndicatorParams,
     chandelier_long_arrays,
     path_indicators,
@@ -22,6 +20,8 @@ from strategy_engine.path import (
     supertrend,
     supertrend_arrays,
 )
+from strategy_engine.dbt_invoke import run_dbt
+from strategy_engine.loading import load_paths
 from strategy_engine.paths import SAMPLE_MARKET_DATA
 from strategy_engine.warehouse import connect
 
@@ -335,7 +335,7 @@ def test_sql_and_python_name_a_supertrend_column_alike(tmp_path, warehouse_path)
 
     from dbt.cli.main import dbtRunner
 
-    from strategy_engine.path.params import DEFAULT_PARAMS, SupertrendParams
+    from strategy_compute.path.params import DEFAULT_PARAMS, SupertrendParams
     from strategy_engine.paths import PROFILES_DIR, PROJECT_DIR
 
     sets = [{"period": 10, "multiplier": 3}, {"period": 14, "multiplier": 3.0}, {"period": 7, "multiplier": 2.5}]

@@ -15,15 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from strategy_engine.path import PathIndicatorParams, path_indicators
+from strategy_compute.path import PathIndicatorParams, path_indicators
 from strategy_engine.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
 
 
 def load_model_module():
-    spec = importlib.util.spec_from_file_location("path_indicators_model", PROJECT_DIR / "python_models" /
-                                                  "path_indicators.py")
+    spec = importlib.util.spec_from_file_location(
+        "path_indicators_model", PROJECT_DIR / "python_models" / "path_dependent" / "path_indicators.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,4 +1,4 @@
-"""The path_indicators model's stored tails (python_models/path_indicators.py, _stored_tails):
+"""The path_indicators model's stored tails (python_models/path_dependent/path_indicators.py, _stored_tails):
 numbering only the recent stored rows gives every symbol's last rows exactly as numbering all of
 them does, for symbols with short histories, long gaps or no recent rows."""
 
@@ -16,7 +16,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 def _model():
     spec = importlib.util.spec_from_file_location(
-        "path_indicators_model", PROJECT_DIR / "python_models" / "path_indicators.py")
+        "path_indicators_model", PROJECT_DIR / "python_models" / "path_dependent" / "path_indicators.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

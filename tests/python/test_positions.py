@@ -1,4 +1,4 @@
-"""The position state machine (strategy_engine.positions.run_positions), called directly."""
+"""The position state machine (strategy_compute.positions.run_positions), called directly."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from strategy_engine.positions import EXIT, run_positions
+from strategy_compute.positions import EXIT, run_positions
 
 
 def frame(entries: str, exits: str, closes: list[float] | None = None,
@@ -89,7 +89,7 @@ def test_continuing_from_state_equals_full_run(split):
 
 @pytest.mark.parametrize("split", [1, 2, 3, 5, 8, 11])
 def test_continuing_from_a_stored_row_equals_a_full_run(split):
-    from strategy_engine.positions import state_from_stored
+    from strategy_compute.positions import state_from_stored
 
     closes = [100, 105, 103, 108, 101, 110, 111, 99, 104, 106, 100, 98]
     stops = [95, 100, 98, 104, 99, 100, 101, 97, 99, 101, 96, 97]
@@ -161,7 +161,7 @@ def test_the_compiled_machine_equals_a_plain_loop(seed):
 def test_many_groups_in_arrow_columns_equal_one_group_at_a_time():
     """decide_table (the DuckDB path): groups as runs of equal keys, a stored state on a group's
     first row, NULL stop candidates; equal to run_positions per group from the same state."""
-    from strategy_engine.positions import PositionState, decide_table
+    from strategy_compute.positions import PositionState, decide_table
 
     closes = [100, 105, 103, 108, 101, 110, 111, 99]
     stops = [95, 100, 98, 104, 99, 100, 101, 97]

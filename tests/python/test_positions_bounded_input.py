@@ -1,4 +1,4 @@
-"""The positions model's bounded incremental read (python_models/positions.py, _new_rows_bounded)
+"""The positions model's bounded incremental read (python_models/path_dependent/positions.py, _new_rows_bounded)
 returns exactly the rows and stored states of the full lookup (_new_rows_with_stored_state), or
 None when the stored tables do not show that it can (then the model runs the full lookup)."""
 
@@ -16,7 +16,8 @@ STAMPS = [dt.datetime(2026, 1, day, tzinfo=dt.UTC) for day in (1, 2, 3)]
 
 
 def _model():
-    spec = importlib.util.spec_from_file_location("positions_model", PROJECT_DIR / "python_models" / "positions.py")
+    spec = importlib.util.spec_from_file_location(
+        "positions_model", PROJECT_DIR / "python_models" / "path_dependent" / "positions.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,7 +1,7 @@
 """Signals (issue 4) on the real sample: no look-ahead, and an independent reference implementation.
 
 The reference implementation below is written from the rules in the issue with TA-Lib indicators
-and its own loop; it shares no code with the models or strategy_engine.positions.
+and its own loop; it shares no code with the models or strategy_compute.positions.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Path-dependent indicators (Parabolic SAR, SuperTrend, chandelier exit) per (symbol, trade_date).
 
-The logic lives in the pure functions of ``strategy_engine.path``; this model only reads the
+The logic lives in the pure functions of ``strategy_compute.path``; this model only reads the
 adjusted prices, applies them one symbol at a time and returns the rows. Parameters come from
 the dbt var ``path_indicator_params`` (handed in as JSON by path_indicators.yml).
 
@@ -22,7 +22,7 @@ PRICE_COLUMNS = ["symbol", "trade_date", "high", "low", "close"]
 
 
 def _spark_model(prices, params):
-    from strategy_engine.path import path_indicators
+    from strategy_compute.path import path_indicators
 
     schema = ", ".join(
         ["symbol string", "trade_date date", "high double", "low double", "close double"]
@@ -134,7 +134,7 @@ def _stored_tails(session, this, tail_rows):
 def _incremental(session, staged, prices, this, params):
     import pandas as pd
 
-    from strategy_engine.path import continue_path_indicators, path_indicators
+    from strategy_compute.path import continue_path_indicators, path_indicators
 
     replay = _replayed_or_new_symbols(staged, this)
     tail_rows = max([2, *(c.period for c in params.chandelier_long)])
@@ -184,7 +184,7 @@ def _batches(row_counts):
 
 
 def _full_build(session, prices, params, computed_at):
-    from strategy_engine.path import path_indicators
+    from strategy_compute.path import path_indicators
 
     prices.create_view(PRICES_VIEW, replace=True)
     session.execute(f"""
@@ -215,7 +215,7 @@ def _full_build(session, prices, params, computed_at):
 
 
 def model(dbt, session):
-    from strategy_engine.path import PathIndicatorParams
+    from strategy_compute.path import PathIndicatorParams
 
     # dbt only hands a Python model the config keys it reads in a plain dbt.config.get(...) call.
     raw_params = dbt.config.get("path_indicator_params")

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from strategy_engine.path.atr import AtrState
-from strategy_engine.path.chandelier import ChandelierState, chandelier_long_path
-from strategy_engine.path.params import PathIndicatorParams
-from strategy_engine.path.psar import PsarState, psar_path
-from strategy_engine.path.supertrend import SupertrendState, supertrend_path
+from strategy_compute.path.atr import AtrState
+from strategy_compute.path.chandelier import ChandelierState, chandelier_long_path
+from strategy_compute.path.params import PathIndicatorParams
+from strategy_compute.path.psar import PsarState, psar_path
+from strategy_compute.path.supertrend import SupertrendState, supertrend_path
 
 KEY_COLUMNS = ["symbol", "trade_date"]
 CARRIED_COLUMNS = ["high", "low", "close"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from strategy_engine.kernels import kernel
+from strategy_compute.kernels import kernel
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from strategy_engine.kernels import kernel
+from strategy_compute.kernels import kernel
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Entries and exits must strictly alternate and exits can be forced by holding time (and trailing
 stops): a path-dependent state machine with no exact window-function form, so it runs here, as the
-numba-compiled pure function of strategy_engine.positions over every (strategy, param set, symbol).
+numba-compiled pure function of strategy_compute.positions over every (strategy, param set, symbol).
 
 - DuckDB: batches of whole symbols (at most ROWS_PER_BATCH rows) are read as Arrow columns, only
   numeric ones (the groups are numbered in a small temp table, their keys travel as dictionaries),
@@ -50,7 +50,7 @@ def _output(decided):
     """The mart's columns of decided rows, dates as DATE and signal columns as text (Spark)."""
     import pandas as pd
 
-    from strategy_engine.positions import OUTPUT_COLUMNS
+    from strategy_compute.positions import OUTPUT_COLUMNS
 
     out = decided[[*GROUP, "trade_date", "close_price", *OUTPUT_COLUMNS, "computed_at"]].copy()
     out["trade_date"] = pd.to_datetime(out["trade_date"]).dt.date
@@ -63,7 +63,7 @@ def _output(decided):
 
 def positions_for_group(group):
     """One (strategy, param set, symbol) from its first row (Spark's applyInPandas)."""
-    from strategy_engine.positions import run_positions
+    from strategy_compute.positions import run_positions
 
     ordered = group.sort_values("trade_date", kind="stable")
     decided, _ = run_positions(ordered, max_holding_days=int(ordered["max_holding_days"].iloc[0]))
@@ -254,7 +254,7 @@ def _decided_batches(session, to_decide, state_columns):
     import numpy as np
     import pyarrow as pa
 
-    from strategy_engine.positions import decide_table
+    from strategy_compute.positions import decide_table
 
     groups = _numbered_groups(session, to_decide)
     schema = _output_schema()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from strategy_engine.path.atr import AtrState, atr_kernel, initial_atr_state
+from strategy_compute.path.atr import AtrState, atr_kernel, initial_atr_state
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from strategy_engine.kernels import kernel
+from strategy_compute.kernels import kernel
 
 ENTRY = "ENTRY_LONG"
 EXIT = "EXIT_LONG"

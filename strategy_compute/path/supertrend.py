@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from strategy_engine.kernels import kernel
-from strategy_engine.path.atr import AtrState, atr_kernel, initial_atr_state
+from strategy_compute.kernels import kernel
+from strategy_compute.path.atr import AtrState, atr_kernel, initial_atr_state
 
 
 @dataclass(frozen=True)
