@@ -16,8 +16,7 @@ import yaml
 
 from strategy_engine.paths import PROJECT_DIR
 
-SOURCES_YAML = PROJECT_DIR / "models" / "staging" / "__sources.yml"
-SOURCE_NAME = "trading_data"
+SOURCES_YAML = PROJECT_DIR / "models/staging/__sources.yml"
 # Set by the writer (the loader's INSERT / MERGE), not part of an incoming file's rows.
 WRITER_COLUMNS = ("loaded_at",)
 # Set by the loader from the file's name: not among a parser's columns.
@@ -57,7 +56,7 @@ def _config_meta(entry: dict[str, Any]) -> dict[str, Any]:
 def source_tables(path: Path = SOURCES_YAML) -> dict[str, SourceTable]:
     """Every table of the trading_data source, by name, as __sources.yml defines it."""
     document = yaml.safe_load(Path(path).read_text())
-    [source] = [entry for entry in document["sources"] if entry["name"] == SOURCE_NAME]
+    [source] = document["sources"]
     warehouse_types = _config_meta(source)["warehouse_types"]
     tables = {}
     for table in source["tables"]:
@@ -66,6 +65,16 @@ def source_tables(path: Path = SOURCES_YAML) -> dict[str, SourceTable]:
             table["name"], columns, warehouse_types, dict(_config_meta(table).get("bigquery") or {}),
         )
     return tables
+
+
+@lru_cache(maxsize=1)
+def source_name() -> str:
+    """The source's name, which is also its schema's name (trading_data)."""
+    [source] = yaml.safe_load(SOURCES_YAML.read_text())["sources"]
+    return str(source["name"])
+
+
+SOURCE_NAME = source_name()
 
 
 def source_table(name: str) -> SourceTable:

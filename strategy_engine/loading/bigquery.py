@@ -43,11 +43,11 @@ import yaml
 from strategy_engine.loading.archives import ArchiveLimits
 from strategy_engine.loading.loader import COMPARED_COLUMNS, LoadReport, check_unique_keys, parse_paths
 from strategy_engine.paths import PROFILES_DIR
-from strategy_engine.source_tables import SOURCE_NAME, bigquery_ddl, bigquery_staging_schema
+from strategy_engine.schemas import SOURCE_SCHEMA, schema_name
+from strategy_engine.source_tables import bigquery_ddl, bigquery_staging_schema
 
 # bq_emulator: the profile's local crucible stand-in (make bigquery-emulator), same code path.
 BIGQUERY_TARGETS = ("dev", "prod", "bq_emulator")
-SOURCE_SCHEMA = SOURCE_NAME
 JOB_LABELS = {"app": "strategy_engine", "job": "load"}
 
 # (column, BigQuery type) of the staging tables: the source columns but loaded_at, which the MERGE
@@ -78,9 +78,9 @@ class BigQueryTarget:
 
     def schema(self, custom_schema: str) -> str:
         """The dataset dbt builds `custom_schema` (trading_data, strategy_data, ...) into on this
-        target: the same name, or <dataset>_<name> on dev, as macros/warehouse/generate_schema_name.sql
-        names it for dbt."""
-        return f"{self.dataset}_{custom_schema}" if self.name == "dev" else custom_schema
+        target: the same name, or <dataset>_<name> on dev, by generate_schema_name's rule
+        (strategy_engine/schemas.py)."""
+        return schema_name(custom_schema, self.name, self.dataset)
 
     @property
     def source_dataset(self) -> str:
