@@ -266,6 +266,16 @@ def performance_for(reader: MartReader, strategy: str | None) -> Rows:
     return reader.query("select * from {performance} order by 1, 2", performance=(MARTS_SCHEMA, "performance"))
 
 
+def portfolio_drawdown(reader: MartReader, until: date) -> Rows:
+    """Portfolio drawdown per strategy and parameter set up to `until`, as the portfolio_drawdown
+    mart computes it (performance's rule): (series, trade_date, drawdown)."""
+    return reader.query(
+        "select strategy_id || '/' || param_set_id as series, trade_date, drawdown "
+        "from {drawdown} where trade_date <= {p:until} order by 1, 2",
+        {"until": until}, drawdown=(MARTS_SCHEMA, "portfolio_drawdown"),
+    )
+
+
 def portfolio_equity(reader: MartReader, until: date) -> Rows:
     """Portfolio equity per strategy and parameter set up to `until`: (series, trade_date, equity).
 

@@ -51,13 +51,15 @@ class PublishedTable:
 
 
 # What strategy_engine/marts.py's presentation queries read (signals_on, signal_counts,
-# performance_for, portfolio_equity, rejected_summary, warnings_summary, data_quality_warnings_on).
+# performance_for, portfolio_equity, portfolio_drawdown, rejected_summary, warnings_summary,
+# data_quality_warnings_on).
 # The report charts portfolio equity only: the per-symbol rows are 98 % of equity_curve (40M rows
 # at 2,000 symbols x 20 years) and stay in the warehouse.
 PUBLISHED_TABLES = [
     PublishedTable(MARTS_SCHEMA, "signals"),
     PublishedTable(MARTS_SCHEMA, "performance"),
     PublishedTable(MARTS_SCHEMA, "equity_curve", where="symbol = '__PORTFOLIO__'"),
+    PublishedTable(MARTS_SCHEMA, "portfolio_drawdown"),
     PublishedTable(MARTS_SCHEMA, "market_data_rejected"),
     PublishedTable(MARTS_SCHEMA, "data_quality_warnings"),
 ]
