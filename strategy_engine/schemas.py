@@ -15,17 +15,15 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import yaml
-
 from strategy_engine.paths import PROJECT_DIR
-from strategy_engine.source_tables import SOURCE_NAME
+from strategy_engine.source_tables import SOURCE_NAME, read_yaml
 
 DBT_PROJECT_YML = PROJECT_DIR / "dbt_project.yml"
 
 
 @lru_cache(maxsize=1)
 def dbt_project() -> dict[str, Any]:
-    return yaml.safe_load(DBT_PROJECT_YML.read_text())
+    return read_yaml(DBT_PROJECT_YML)
 
 
 def model_folder_schema(folder: str) -> str:

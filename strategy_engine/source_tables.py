@@ -48,6 +48,12 @@ class SourceTable:
                      if column not in LOADER_COLUMNS)
 
 
+def read_yaml(path: Path) -> Any:
+    """A YAML file of the project, with libyaml's loader when present (5x faster: every daily run
+    and report reads dbt_project.yml and the sources at import)."""
+    return yaml.load(Path(path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def _config_meta(entry: dict[str, Any]) -> dict[str, Any]:
     return dict((entry.get("config") or {}).get("meta") or {})
 
@@ -55,7 +61,7 @@ def _config_meta(entry: dict[str, Any]) -> dict[str, Any]:
 @lru_cache(maxsize=4)
 def source_tables(path: Path = SOURCES_YAML) -> dict[str, SourceTable]:
     """Every table of the trading_data source, by name, as __sources.yml defines it."""
-    document = yaml.safe_load(Path(path).read_text())
+    document = read_yaml(path)
     [source] = document["sources"]
     warehouse_types = _config_meta(source)["warehouse_types"]
     tables = {}
@@ -70,7 +76,7 @@ def source_tables(path: Path = SOURCES_YAML) -> dict[str, SourceTable]:
 @lru_cache(maxsize=1)
 def source_name() -> str:
     """The source's name, which is also its schema's name (trading_data)."""
-    [source] = yaml.safe_load(SOURCES_YAML.read_text())["sources"]
+    [source] = read_yaml(SOURCES_YAML)["sources"]
     return str(source["name"])
 
 
