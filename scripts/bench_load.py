@@ -1,6 +1,6 @@
 """Measure `strategy-engine load` (issue 14): seconds, MB/s and peak RSS of the loading process.
 
-Writes, in a temporary directory, the 2,000 symbols x 20 years universe of scripts/bench_synthetic.py
+Writes, in a temporary directory, the 2,000 symbols x 20 years universe of strategy_engine/synthetic.py (Universe)
 (10,080,000 rows) as one ohlcv-csv, a 200 MB slice of it, the same slice zipped, and the slice with a
 bad value on line 2,500,000; then loads each into a fresh DuckDB file with the installed command, one
 process per load, and prints a markdown table with the machine's facts and load average.
@@ -25,13 +25,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_synthetic import SYMBOLS_PER_CHUNK, Universe, _frame, _walk  # noqa: E402
+from strategy_engine.synthetic import LOADER_COLUMNS, Universe, universe_chunks  # noqa: E402
 
 SLICE_BYTES = 200 * 10**6
 BAD_LINE = 2_500_000
@@ -55,21 +54,15 @@ class Measured:
 
 def write_universe_csv(universe: Universe, path: Path) -> int:
     """The universe as one ohlcv-csv, symbol after symbol; returns the number of data rows."""
-    dates = universe.trade_dates()
-    names = universe.symbol_names()
     rows = 0
     with path.open("wb") as out:
-        for start in range(0, universe.symbols, SYMBOLS_PER_CHUNK):
-            chunk = names[start:start + SYMBOLS_PER_CHUNK]
-            rng = np.random.default_rng([universe.seed, start])
-            frame = _frame(chunk, dates, _walk(rng, len(chunk), len(dates)), "bench")
+        for number, frame in enumerate(universe_chunks(universe, "bench")):
             for column in ("open", "high", "low", "close", "value"):
                 frame[column] = frame[column].round(2)
-            frame = frame[["symbol", "trade_date", "open", "high", "low", "close", "volume", "value", "trades",
-                           "series", "exchange"]]
+            frame = frame[list(LOADER_COLUMNS)]
             table = pa.Table.from_pandas(frame, preserve_index=False)
             table = table.set_column(1, "trade_date", table.column("trade_date").cast(pa.date32()))
-            pa_csv.write_csv(table, out, pa_csv.WriteOptions(include_header=start == 0, quoting_style="none"))
+            pa_csv.write_csv(table, out, pa_csv.WriteOptions(include_header=number == 0, quoting_style="none"))
             rows += len(frame)
     return rows
 

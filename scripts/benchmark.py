@@ -1,6 +1,7 @@
 """`make bench`: how fast and how big the warehouse pipeline runs, next to the Python tools users would pick.
 
-Every tier runs in a fresh DuckDB file holding a deterministic synthetic universe (bench_synthetic.py),
+Every tier runs in a fresh DuckDB file holding a deterministic synthetic universe (Universe of
+strategy_engine/synthetic.py),
 with the default strategies of dbt_project.yml (every enabled one), and every dbt or runner step is
 a measured child process (bench_process.py: wall, peak RSS of the process tree, per-node times):
 
@@ -52,9 +53,9 @@ import bench_reference  # noqa: E402
 import bench_report  # noqa: E402
 import bench_sweep  # noqa: E402
 from bench_process import Measured, nodes_from_lines, run_measured  # noqa: E402
-from bench_synthetic import Universe, write_session_csv, write_universe  # noqa: E402
 
 from strategy_engine.ops import default_ops_path  # noqa: E402
+from strategy_engine.synthetic import Universe, write_session_csv, write_universe  # noqa: E402
 from strategy_engine.warehouse import connect, ensure_source_tables  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Render the README's performance table from the built `strategy_data.performance` mart.
+"""Render the README's performance table from the built `performance` mart (strategy_data).
 
 Every parameter set of every strategy in the mart is listed (no selection), portfolio level, full
 history, net of the costs the mart was built with, next to the equal-weight buy-and-hold of the
@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from strategy_engine.schemas import MARTS_SCHEMA
 from strategy_engine.warehouse import connect
 
 START_MARKER = "<!-- performance-table:start -->"
 END_MARKER = "<!-- performance-table:end -->"
 
-QUERY = """
+QUERY = f"""
 select
     performance.strategy_id,
     performance.param_set_id,
@@ -41,25 +42,26 @@ select
     performance.deflated_sharpe_ratio,
     performance.benchmark_total_return,
     trades.cost_model
-from strategy_data.performance
-left join strategy_data.strategy_param_sets as param_sets
+from {MARTS_SCHEMA}.performance
+left join {MARTS_SCHEMA}.strategy_param_sets as param_sets
     on performance.strategy_id = param_sets.strategy_id and performance.param_set_id = param_sets.param_set_id
-left join (select distinct cost_model from strategy_data.trades) as trades on true
+left join (select distinct cost_model from {MARTS_SCHEMA}.trades) as trades on true
 where performance.symbol = '__PORTFOLIO__' and performance."window" = 'full'
 order by performance.strategy_id, performance.param_set_id
 """
 
-BENCHMARK_QUERY = """
+# The equal-weight universe's buy-and-hold, as the performance mart computes it (the benchmark of
+# every portfolio row is the same universe over the same days): read, never recomputed here.
+BENCHMARK_QUERY = f"""
 select
-    exp(sum(ln(1 + benchmark_return))) - 1 as total_return,
-    pow(exp(sum(ln(1 + benchmark_return))), 252.0 / count(*)) - 1 as cagr,
-    stddev_samp(benchmark_return) * sqrt(252) as annual_volatility,
-    avg(benchmark_return) / stddev_samp(benchmark_return) * sqrt(252) as sharpe_ratio
-from (
-    select distinct trade_date, benchmark_return
-    from strategy_data.equity_curve
-    where symbol = '__PORTFOLIO__'
-)
+    benchmark_total_return as total_return,
+    benchmark_cagr as cagr,
+    benchmark_annual_volatility as annual_volatility,
+    benchmark_sharpe_ratio as sharpe_ratio
+from {MARTS_SCHEMA}.performance
+where symbol = '__PORTFOLIO__' and "window" = 'full'
+order by strategy_id, param_set_id
+limit 1
 """
 
 

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 from strategy_engine.paths import duckdb_path
+from strategy_engine.schemas import MARTS_SCHEMA
 from strategy_engine.warehouse import connect
 
-QUERY = """
+QUERY = f"""
 select
     signals.strategy_id,
     signals.param_set_id,
@@ -19,8 +20,8 @@ select
     extract(year from signals.signal_date) as signal_year,
     signals.signal_type,
     count(*) as signal_count
-from strategy_data.signals as signals
-inner join strategy_data.strategy_param_sets as sets
+from {MARTS_SCHEMA}.signals as signals
+inner join {MARTS_SCHEMA}.strategy_param_sets as sets
     on signals.strategy_id = sets.strategy_id and signals.param_set_id = sets.param_set_id
 group by all
 """

@@ -1,13 +1,12 @@
-"""NSE trading sessions: exchange-calendars' XBOM calendar plus the exchange's special sessions.
+"""NSE trading sessions, read from their one home, seeds/trading_calendar.csv.
 
-NSE and BSE share holidays, so the maintained XBOM calendar is the source of regular sessions.
-Within the years of seeds/trading_calendar.csv (written from XBOM by
-scripts/generate_trading_calendar.py, and what the data-quality models read) the check reads that
-seed: it is the same list (tests/python/test_calendar.py) and spares the daily job importing
-exchange-calendars and pandas (about 0.6 s). Other days ask the library.
-It does not know the one-off sessions the exchanges announce by circular (Muhurat trading on
-Diwali, Budget days on a weekend, disaster-recovery live sessions); those are listed here, each
-with its reason, because end-of-day files exist for them and the daily job must not skip them.
+The seed lists the regular sessions of exchange-calendars' XBOM calendar (NSE and BSE share
+holidays; written by scripts/generate_trading_calendar.py) and the one-off sessions the exchanges
+announce by circular (Muhurat trading on Diwali, Budget days on a weekend, disaster-recovery live
+sessions), each with its reason in `special_session`: end-of-day files exist for them, so the daily
+job must not skip them and the data-quality models (stg_trading_calendar) count them as sessions.
+Within the years of the seed's regular sessions the check reads the seed, which spares the daily
+job importing exchange-calendars and pandas (about 0.6 s); other days ask the library.
 """
 
 from __future__ import annotations
@@ -22,22 +21,20 @@ from strategy_engine.paths import PROJECT_DIR
 CALENDAR_NAME = "XBOM"
 SEEDED_CALENDAR = PROJECT_DIR / "seeds" / "trading_calendar.csv"
 
-SPECIAL_SESSIONS: dict[date, str] = {
-    date(2015, 2, 28): "Union Budget on a Saturday",
-    date(2017, 10, 19): "Muhurat trading (Diwali)",
-    date(2018, 11, 7): "Muhurat trading (Diwali)",
-    date(2019, 10, 27): "Muhurat trading (Diwali, Sunday)",
-    date(2020, 2, 1): "Union Budget on a Saturday",
-    date(2020, 11, 14): "Muhurat trading (Diwali, Saturday)",
-    date(2021, 11, 4): "Muhurat trading (Diwali)",
-    date(2022, 10, 24): "Muhurat trading (Diwali)",
-    date(2023, 11, 12): "Muhurat trading (Diwali, Sunday)",
-    date(2024, 1, 20): "Special live session from the disaster-recovery site (Saturday)",
-    date(2024, 3, 2): "Special live session from the disaster-recovery site (Saturday)",
-    date(2024, 11, 1): "Muhurat trading (Diwali)",
-    date(2025, 2, 1): "Union Budget on a Saturday",
-    date(2025, 10, 21): "Muhurat trading (Diwali)",
-}
+
+@lru_cache(maxsize=1)
+def _seed_rows() -> tuple[tuple[date, str], ...]:
+    """(day, special-session reason or "") of the seed's rows of the calendar (none when missing)."""
+    if not SEEDED_CALENDAR.is_file():
+        return ()
+    with SEEDED_CALENDAR.open(newline="") as seed:
+        return tuple((date.fromisoformat(row["trade_date"]), row.get("special_session") or "")
+                     for row in csv.DictReader(seed) if row["exchange_calendar"] == CALENDAR_NAME)
+
+
+def special_sessions() -> dict[date, str]:
+    """The seed's one-off sessions: day -> reason."""
+    return {day: reason for day, reason in _seed_rows() if reason}
 
 
 @dataclass(frozen=True)
@@ -57,11 +54,7 @@ def xbom_calendar():  # noqa: ANN202 - exchange_calendars has no public type for
 @lru_cache(maxsize=1)
 def seeded_sessions() -> frozenset[date]:
     """The regular sessions of the trading_calendar seed (empty when the file is missing)."""
-    if not SEEDED_CALENDAR.is_file():
-        return frozenset()
-    with SEEDED_CALENDAR.open(newline="") as seed:
-        return frozenset(date.fromisoformat(row["trade_date"]) for row in csv.DictReader(seed)
-                         if row["exchange_calendar"] == CALENDAR_NAME)
+    return frozenset(day for day, reason in _seed_rows() if not reason)
 
 
 def _seeded_check(day: date) -> SessionCheck | None:
@@ -75,8 +68,9 @@ def _seeded_check(day: date) -> SessionCheck | None:
 
 def check_session(day: date) -> SessionCheck:
     """Whether `day` is an NSE trading session, and why (holiday name is not exposed, so a reason)."""
-    if day in SPECIAL_SESSIONS:
-        return SessionCheck(day, True, f"special session: {SPECIAL_SESSIONS[day]}")
+    special = special_sessions()
+    if day in special:
+        return SessionCheck(day, True, f"special session: {special[day]}")
     seeded = _seeded_check(day)
     if seeded:
         return seeded

@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = commands.add_parser(
         "load", help="load end-of-day files into the warehouse's source tables (DuckDB or BigQuery)",
-        description="Load CSV files (or zips of them) into trading_data.market_data / corporate_actions. "
+        description="Load CSV files (or zips of them) into the source tables market_data / corporate_actions. "
         "Idempotent: identical rows change nothing, a changed row replaces the stored one.",
     )
     load.add_argument("paths", nargs="+", help="CSV or zip files (not directories or symbolic links)")

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from strategy_engine.paths import default_target, duckdb_path
+from strategy_engine.schemas import MARTS_SCHEMA, SEED_SCHEMA, STAGING_SCHEMA
 
 if TYPE_CHECKING:
     from strategy_engine.loading.bigquery import BigQueryTarget
 
 DUCKDB_TARGETS = {"local", "ci"}
-MARTS_SCHEMA = "strategy_data"
 
 
 class MissingMart(LookupError):
@@ -266,6 +266,16 @@ def performance_for(reader: MartReader, strategy: str | None) -> Rows:
     return reader.query("select * from {performance} order by 1, 2", performance=(MARTS_SCHEMA, "performance"))
 
 
+def portfolio_drawdown(reader: MartReader, until: date) -> Rows:
+    """Portfolio drawdown per strategy and parameter set up to `until`, as the portfolio_drawdown
+    mart computes it (performance's rule): (series, trade_date, drawdown)."""
+    return reader.query(
+        "select strategy_id || '/' || param_set_id as series, trade_date, drawdown "
+        "from {drawdown} where trade_date <= {p:until} order by 1, 2",
+        {"until": until}, drawdown=(MARTS_SCHEMA, "portfolio_drawdown"),
+    )
+
+
 def portfolio_equity(reader: MartReader, until: date) -> Rows:
     """Portfolio equity per strategy and parameter set up to `until`: (series, trade_date, equity).
 
@@ -320,20 +330,20 @@ def data_quality_warnings_on(reader: MartReader, day: date) -> Rows:
 def latest_trade_date(reader: MartReader) -> date | None:
     if reader.published:
         return publication(reader)["latest_trade_date"]
-    rows = reader.query("select max(trade_date) from {stg}", stg=("staging", "stg_market_data")).rows
+    rows = reader.query("select max(trade_date) from {stg}", stg=(STAGING_SCHEMA, "stg_market_data")).rows
     return rows[0][0] if rows else None
 
 
 def symbols_on(reader: MartReader, day: date) -> set[str]:
     rows = reader.query(
         "select distinct symbol from {stg} where trade_date = {p:day}", {"day": day},
-        stg=("staging", "stg_market_data"),
+        stg=(STAGING_SCHEMA, "stg_market_data"),
     ).rows
     return {row[0] for row in rows}
 
 
 def universe(reader: MartReader) -> set[str]:
-    return {row[0] for row in reader.query("select symbol from {u}", u=("reference", "symbol_universe")).rows}
+    return {row[0] for row in reader.query("select symbol from {u}", u=(SEED_SCHEMA, "symbol_universe")).rows}
 
 
 def publication(reader: MartReader) -> dict[str, Any]:

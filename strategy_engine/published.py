@@ -30,6 +30,7 @@ import duckdb
 from strategy_engine import ops
 from strategy_engine.marts import DUCKDB_TARGETS
 from strategy_engine.paths import duckdb_path, published_path
+from strategy_engine.schemas import MARTS_SCHEMA, STAGING_SCHEMA
 from strategy_engine.structured_log import log_event
 from strategy_engine.warehouse import retry_while_locked
 
@@ -50,15 +51,17 @@ class PublishedTable:
 
 
 # What strategy_engine/marts.py's presentation queries read (signals_on, signal_counts,
-# performance_for, portfolio_equity, rejected_summary, warnings_summary, data_quality_warnings_on).
+# performance_for, portfolio_equity, portfolio_drawdown, rejected_summary, warnings_summary,
+# data_quality_warnings_on).
 # The report charts portfolio equity only: the per-symbol rows are 98 % of equity_curve (40M rows
 # at 2,000 symbols x 20 years) and stay in the warehouse.
 PUBLISHED_TABLES = [
-    PublishedTable("strategy_data", "signals"),
-    PublishedTable("strategy_data", "performance"),
-    PublishedTable("strategy_data", "equity_curve", where="symbol = '__PORTFOLIO__'"),
-    PublishedTable("strategy_data", "market_data_rejected"),
-    PublishedTable("strategy_data", "data_quality_warnings"),
+    PublishedTable(MARTS_SCHEMA, "signals"),
+    PublishedTable(MARTS_SCHEMA, "performance"),
+    PublishedTable(MARTS_SCHEMA, "equity_curve", where="symbol = '__PORTFOLIO__'"),
+    PublishedTable(MARTS_SCHEMA, "portfolio_drawdown"),
+    PublishedTable(MARTS_SCHEMA, "market_data_rejected"),
+    PublishedTable(MARTS_SCHEMA, "data_quality_warnings"),
 ]
 
 
@@ -127,8 +130,9 @@ def publish(run_id: str | None = None, run_date: date | None = None) -> Publicat
                 rows[f"{table.schema}.{table.table}"] = con.execute(
                     f'select count(*) from "{table.schema}"."{table.table}"').fetchone()[0]
             latest = None
-            if ("staging", "stg_market_data") in present:
-                latest = con.execute("select max(trade_date) from live.staging.stg_market_data").fetchone()[0]
+            if (STAGING_SCHEMA, "stg_market_data") in present:
+                latest = con.execute(
+                    f"select max(trade_date) from live.{STAGING_SCHEMA}.stg_market_data").fetchone()[0]
             con.execute(
                 f'create table "{INFO_TABLE[0]}"."{INFO_TABLE[1]}" as select ?::varchar as run_id, '
                 "?::date as run_date, ?::timestamp as published_at, ?::date as latest_trade_date",

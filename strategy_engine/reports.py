@@ -61,26 +61,27 @@ def _missing(missing: MissingMart) -> str:
     return f"<p class='missing'>not available: {html.escape(str(missing))}</p>"
 
 
+def _series(rows: Rows) -> dict[str, list[tuple[date, float]]]:
+    points: dict[str, list[tuple[date, float]]] = defaultdict(list)
+    for series, day, value in rows.rows:
+        if value is not None:
+            points[str(series)].append((day, float(value)))
+    return points
+
+
 def _equity_sections(reader: MartReader, day: date) -> tuple[str, str]:
+    """The equity and drawdown charts, both read from the marts (the drawdown with performance's
+    rule, from the portfolio_drawdown mart: nothing is computed here)."""
     try:
-        rows = marts.portfolio_equity(reader, day).rows
+        equity = _series(marts.portfolio_equity(reader, day))
     except MissingMart as missing:
         return _missing(missing), _missing(missing)
-    equity: dict[str, list[tuple[date, float]]] = defaultdict(list)
-    for series, day, value in rows:
-        if value is not None:
-            equity[str(series)].append((day, float(value)))
-    drawdowns: dict[str, list[tuple[date, float]]] = {}
-    for series, values in equity.items():
-        peak, points = float("-inf"), []
-        for day, value in values:
-            peak = max(peak, value)
-            points.append((day, value / peak - 1 if peak > 0 else 0.0))
-        drawdowns[series] = points
-    return (
-        line_chart("equity", "Portfolio equity by strategy", equity) or "<p>no equity rows</p>",
-        line_chart("drawdown", "Drawdown from peak", drawdowns, y_format=".1%") or "<p>no equity rows</p>",
-    )
+    try:
+        drawdown = line_chart("drawdown", "Drawdown from peak", _series(marts.portfolio_drawdown(reader, day)),
+                              y_format=".1%") or "<p>no equity rows</p>"
+    except MissingMart as missing:
+        drawdown = _missing(missing)
+    return line_chart("equity", "Portfolio equity by strategy", equity) or "<p>no equity rows</p>", drawdown
 
 
 def _signal_count_section(reader: MartReader, day: date) -> str:

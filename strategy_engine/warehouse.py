@@ -10,23 +10,13 @@ from typing import TypeVar
 import duckdb
 
 from strategy_engine.paths import duckdb_path
+from strategy_engine.source_tables import SOURCE_NAME, duckdb_ddl
 
-SOURCE_SCHEMA = "trading_data"
+SOURCE_SCHEMA = SOURCE_NAME
 
-# Mirrors macros/warehouse/create_source_tables.sql (the dbt side creates the same tables when a
-# build runs on a warehouse that was never loaded).
-SOURCE_DDL = """
-create schema if not exists trading_data;
-create table if not exists trading_data.market_data (
-    symbol varchar, trade_date date, open double, high double, low double, close double,
-    volume double, value double, trades bigint, series varchar, exchange varchar,
-    source_file varchar, loaded_at timestamp
-);
-create table if not exists trading_data.corporate_actions (
-    symbol varchar, ex_date date, action varchar, ratio_from double, ratio_to double,
-    price_factor double, source_file varchar, loaded_at timestamp
-);
-"""
+# The tables' shape is defined once, in models/staging/__sources.yml (strategy_engine/source_tables.py);
+# dbt creates the same tables when a build runs on a warehouse that was never loaded.
+SOURCE_DDL = duckdb_ddl(SOURCE_SCHEMA)
 
 
 T = TypeVar("T")
@@ -55,8 +45,8 @@ def connect(path: Path | None = None, read_only: bool = False) -> duckdb.DuckDBP
 # The numbers are stored as loaded, volume included, so that an infinite, NaN or out-of-range value
 # reaches staging, which rejects the row with a reason (non_finite_value) instead of the load
 # failing or the value being lost. Warehouses created before that stored volume as bigint.
-_VOLUME_AS_LOADED = """
-alter table trading_data.market_data alter column volume set data type double
+_VOLUME_AS_LOADED = f"""
+alter table {SOURCE_SCHEMA}.market_data alter column volume set data type double
 """
 
 
@@ -64,7 +54,7 @@ def ensure_source_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SOURCE_DDL)
     volume_types = con.execute(
         "select data_type from information_schema.columns "
-        "where table_schema = 'trading_data' and table_name = 'market_data' and column_name = 'volume'"
+        "where table_schema = ? and table_name = 'market_data' and column_name = 'volume'", [SOURCE_SCHEMA]
     ).fetchall()
     if volume_types and volume_types[0][0].upper() != "DOUBLE":
         con.execute(_VOLUME_AS_LOADED)

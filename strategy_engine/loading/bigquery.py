@@ -43,23 +43,17 @@ import yaml
 from strategy_engine.loading.archives import ArchiveLimits
 from strategy_engine.loading.loader import COMPARED_COLUMNS, LoadReport, check_unique_keys, parse_paths
 from strategy_engine.paths import PROFILES_DIR
+from strategy_engine.schemas import SOURCE_SCHEMA, schema_name
+from strategy_engine.source_tables import bigquery_ddl, bigquery_staging_schema
 
 # bq_emulator: the profile's local crucible stand-in (make bigquery-emulator), same code path.
 BIGQUERY_TARGETS = ("dev", "prod", "bq_emulator")
-SOURCE_SCHEMA = "trading_data"
 JOB_LABELS = {"app": "strategy_engine", "job": "load"}
 
-# (column, BigQuery type) of the staging tables: the parsed columns plus source_file. loaded_at is
-# set by the MERGE. Mirrors macros/warehouse/create_source_tables.sql (bigquery__).
-MARKET_STAGING_SCHEMA: tuple[tuple[str, str], ...] = (
-    ("symbol", "STRING"), ("trade_date", "DATE"), ("open", "FLOAT64"), ("high", "FLOAT64"),
-    ("low", "FLOAT64"), ("close", "FLOAT64"), ("volume", "FLOAT64"), ("value", "FLOAT64"),
-    ("trades", "INT64"), ("series", "STRING"), ("exchange", "STRING"), ("source_file", "STRING"),
-)
-ACTION_STAGING_SCHEMA: tuple[tuple[str, str], ...] = (
-    ("symbol", "STRING"), ("ex_date", "DATE"), ("action", "STRING"), ("ratio_from", "FLOAT64"),
-    ("ratio_to", "FLOAT64"), ("price_factor", "FLOAT64"), ("source_file", "STRING"),
-)
+# (column, BigQuery type) of the staging tables: the source columns but loaded_at, which the MERGE
+# sets; read from the source tables' one definition (models/staging/__sources.yml).
+MARKET_STAGING_SCHEMA = bigquery_staging_schema("market_data")
+ACTION_STAGING_SCHEMA = bigquery_staging_schema("corporate_actions")
 # The values that decide whether a stored row is the same as an incoming one (as on DuckDB).
 MARKET_COMPARED = COMPARED_COLUMNS
 MARKET_KEY = ("symbol", "trade_date")
@@ -84,9 +78,9 @@ class BigQueryTarget:
 
     def schema(self, custom_schema: str) -> str:
         """The dataset dbt builds `custom_schema` (trading_data, strategy_data, ...) into on this
-        target: the same name, or <dataset>_<name> on dev, as macros/warehouse/generate_schema_name.sql
-        names it for dbt."""
-        return f"{self.dataset}_{custom_schema}" if self.name == "dev" else custom_schema
+        target: the same name, or <dataset>_<name> on dev, by generate_schema_name's rule
+        (strategy_engine/schemas.py)."""
+        return schema_name(custom_schema, self.name, self.dataset)
 
     @property
     def source_dataset(self) -> str:
@@ -249,22 +243,9 @@ when not matched then
 
 
 def source_table_ddl(target: BigQueryTarget) -> list[str]:
-    """The source dataset and tables, as macros/warehouse/create_source_tables.sql creates them."""
-    dataset = f"`{target.project}`.{target.source_dataset}"
-    return [
-        f"create schema if not exists {dataset} options (location = '{target.location}')",
-        f"""create table if not exists {dataset}.market_data (
-    symbol string not null, trade_date date not null, open float64, high float64, low float64,
-    close float64, volume float64, value float64, trades int64, series string, exchange string,
-    source_file string, loaded_at timestamp
-)
-partition by date_trunc(trade_date, month)
-cluster by symbol""",
-        f"""create table if not exists {dataset}.corporate_actions (
-    symbol string not null, ex_date date not null, action string, ratio_from float64,
-    ratio_to float64, price_factor float64, source_file string, loaded_at timestamp
-)""",
-    ]
+    """The source dataset and tables, as macros/warehouse/create_source_tables.sql creates them
+    (both read models/staging/__sources.yml)."""
+    return bigquery_ddl(f"`{target.project}`.{target.source_dataset}", target.location)
 
 
 # -- jobs -------------------------------------------------------------------------------------------

@@ -34,15 +34,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from strategy_engine.loading.errors import LoadError
+from strategy_engine.source_tables import source_table
 
-MARKET_COLUMNS = [
-    "symbol", "trade_date", "open", "high", "low", "close", "volume", "value", "trades", "series", "exchange",
-]
-CORPORATE_ACTION_COLUMNS = ["symbol", "ex_date", "action", "ratio_from", "ratio_to", "price_factor"]
+# The parsed columns and their Arrow types come from the source tables' one definition
+# (models/staging/__sources.yml, strategy_engine/source_tables.py).
+MARKET_COLUMNS = [column for column, _ in source_table("market_data").parsed_columns()]
+CORPORATE_ACTION_COLUMNS = [column for column, _ in source_table("corporate_actions").parsed_columns()]
 MARKET_SCHEMA = pa.schema([
-    ("symbol", pa.string()), ("trade_date", pa.date32()), ("open", pa.float64()), ("high", pa.float64()),
-    ("low", pa.float64()), ("close", pa.float64()), ("volume", pa.float64()), ("value", pa.float64()),
-    ("trades", pa.int64()), ("series", pa.string()), ("exchange", pa.string()),
+    (column, pa.type_for_alias(kind)) for column, kind in source_table("market_data").parsed_columns("arrow")
 ])
 
 # Equity series kept from bhavcopies; other segments (bonds, ETFs' non-equity series...) are skipped.

@@ -37,7 +37,8 @@ from strategy_engine.loading.formats import (
     locate_bad_row,
     row_chunks,
 )
-from strategy_engine.warehouse import ensure_source_tables
+from strategy_engine.source_tables import duckdb_staging_ddl, source_table
+from strategy_engine.warehouse import SOURCE_SCHEMA, ensure_source_tables
 
 FORMATS = ("auto", "ohlcv-csv", "nse-history", "nse-bhavcopy", "nse-udiff", "corporate-actions")
 
@@ -208,14 +209,20 @@ def check_unique_keys(market: pd.DataFrame) -> None:
     )
 
 
-STAGED_MARKET = "trading_data._load_market_incoming"
-STAGED_ACTIONS = "trading_data._load_actions_incoming"
-TARGET_MARKET = "trading_data.market_data"
+STAGED_MARKET = f"{SOURCE_SCHEMA}._load_market_incoming"
+STAGED_ACTIONS = f"{SOURCE_SCHEMA}._load_actions_incoming"
+TARGET_MARKET = f"{SOURCE_SCHEMA}.market_data"
+TARGET_ACTIONS = f"{SOURCE_SCHEMA}.corporate_actions"
 # the values that decide whether a stored row is the same as an incoming one (as in bigquery.py)
 COMPARED_COLUMNS = ("open", "high", "low", "close", "volume", "value", "trades")
 # DuckDB's memory during a load: beyond it the staged rows go to the database file and temp files,
 # so the loading process stays well under 500 MB whatever the size of its input.
 LOAD_MEMORY_LIMIT = "256MB"
+
+
+def _incoming_columns(table: str) -> str:
+    """The source table's columns a staging table holds (all but loaded_at), in table order."""
+    return ", ".join(source_table(table).column_names(include_writer_columns=False))
 
 
 class _StagingSink:
@@ -230,19 +237,8 @@ class _StagingSink:
         self.direct = con.execute(f"select count(*) = 0 from (select 1 from {TARGET_MARKET} limit 1)").fetchall()[0][0]
         self._file_start: dict[int, int] = {}
         if not self.direct:
-            con.execute(f"""
-                create or replace table {STAGED_MARKET} (
-                    file_no integer, symbol varchar, trade_date date, open double, high double, low double,
-                    close double, volume double, value double, trades bigint, series varchar, exchange varchar,
-                    source_file varchar
-                )
-            """)
-        con.execute(f"""
-            create or replace table {STAGED_ACTIONS} (
-                symbol varchar, ex_date date, action varchar, ratio_from double, ratio_to double,
-                price_factor double, source_file varchar
-            )
-        """)
+            con.execute(duckdb_staging_ddl("market_data", STAGED_MARKET, leading=(("file_no", "integer"),)))
+        con.execute(duckdb_staging_ddl("corporate_actions", STAGED_ACTIONS))
 
     def add_market(self, chunks: Iterator[pa.Table | pd.DataFrame], file_no: int, source_file: str) -> int:
         # One INSERT per file over a stream of batches: DuckDB then writes full row groups to the
@@ -367,8 +363,7 @@ def write_market_data(con: duckdb.DuckDBPyConnection, sink: _StagingSink, report
         # after the delete, the stored rows that still match an incoming key are the unchanged ones
         con.execute(f"""
             insert into {TARGET_MARKET}
-            select symbol, trade_date, open, high, low, close, volume, value, trades, series, exchange,
-                   source_file, current_timestamp::timestamp
+            select {_incoming_columns("market_data")}, current_timestamp::timestamp
             from {STAGED_MARKET} as incoming
             where not exists (
                 select 1 from {TARGET_MARKET} as existing
@@ -379,18 +374,17 @@ def write_market_data(con: duckdb.DuckDBPyConnection, sink: _StagingSink, report
 
 def write_corporate_actions(con: duckdb.DuckDBPyConnection, report: LoadReport) -> None:
     con.execute(f"""
-        delete from trading_data.corporate_actions
+        delete from {TARGET_ACTIONS}
         where (symbol, ex_date, action) in (select (symbol, ex_date, action) from {STAGED_ACTIONS})
           and (symbol, ex_date, action, price_factor) not in (
               select (symbol, ex_date, action, price_factor) from {STAGED_ACTIONS})
     """)
     inserted = con.execute(f"""
-        insert into trading_data.corporate_actions
-        select symbol, ex_date, action, ratio_from, ratio_to, price_factor, source_file,
-               current_timestamp::timestamp
+        insert into {TARGET_ACTIONS}
+        select {_incoming_columns("corporate_actions")}, current_timestamp::timestamp
         from {STAGED_ACTIONS}
         where (symbol, ex_date, action) not in (
-            select (symbol, ex_date, action) from trading_data.corporate_actions)
+            select (symbol, ex_date, action) from {TARGET_ACTIONS})
     """).fetchall()
     report.corporate_actions += inserted[0][0] if inserted else 0
 

@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
+import sys
 from pathlib import Path
 
 import duckdb
@@ -22,7 +24,7 @@ from scipy import stats
 
 from strategy_engine.dbt_invoke import run_dbt
 from strategy_engine.loading import load_paths
-from strategy_engine.paths import SAMPLE_MARKET_DATA
+from strategy_engine.paths import PROJECT_DIR, SAMPLE_MARKET_DATA
 from strategy_engine.warehouse import connect
 
 TOLERANCE = 1e-9
@@ -58,7 +60,7 @@ def warehouses(tmp_path_factory) -> dict[str, Path]:
         with connect(costed) as con:
             load_paths(con, [SAMPLE_MARKET_DATA])
         outcome = run_dbt(
-            ["build", "--select", "+walk_forward", "--exclude-resource-type", "test"],
+            ["build", "--select", "+walk_forward", "portfolio_drawdown", "--exclude-resource-type", "test"],
             target_path=str(root / "target"),
         )
         assert outcome.success, outcome.error or outcome.results
@@ -271,6 +273,9 @@ def test_performance_matches_empyrical(warehouses):
                 "skewness": stats.skew(returns),
                 "excess_kurtosis": stats.kurtosis(returns),
                 "benchmark_total_return": empyrical.cum_returns_final(benchmark),
+                "benchmark_cagr": empyrical.annual_return(benchmark),
+                "benchmark_annual_volatility": empyrical.annual_volatility(benchmark),
+                "benchmark_sharpe_ratio": empyrical.sharpe_ratio(benchmark),
             }
             for name, value in expected.items():
                 actual = row[name]
@@ -290,6 +295,51 @@ def test_performance_matches_empyrical(warehouses):
                 assert pd.isna(row["probabilistic_sharpe_ratio"])
             checked += 1
     assert checked >= 50
+
+
+def test_portfolio_drawdown_follows_performances_rule(warehouses):
+    """Issue 15: the report's drawdown series (portfolio_drawdown) and performance's max_drawdown are
+    one rule: the peak starts at the initial equity of 1, so the series' minimum is max_drawdown."""
+    warehouse = warehouses["india_delivery"]
+    drawdown = _read(warehouse, "select * from strategy_data.portfolio_drawdown order by all")
+    curve = _read(warehouse, "select strategy_id, param_set_id, trade_date, equity, net_return "
+                             "from strategy_data.equity_curve where symbol = '__PORTFOLIO__' order by all")
+    full = _read(warehouse, "select strategy_id, param_set_id, max_drawdown from strategy_data.performance "
+                            "where symbol = '__PORTFOLIO__' and \"window\" = 'full'")
+    assert len(drawdown) == len(curve) and not drawdown.empty
+    for (strategy_id, param_set_id), rows in curve.groupby(["strategy_id", "param_set_id"]):
+        series = drawdown[(drawdown["strategy_id"] == strategy_id) & (drawdown["param_set_id"] == param_set_id)]
+        equity = rows["equity"].to_numpy()
+        expected = equity / np.maximum(np.maximum.accumulate(equity), 1.0) - 1.0
+        np.testing.assert_allclose(series["drawdown"].to_numpy(), expected, rtol=0, atol=TOLERANCE)
+        max_drawdown = full[(full["strategy_id"] == strategy_id) & (full["param_set_id"] == param_set_id)]
+        assert series["drawdown"].min() == pytest.approx(max_drawdown["max_drawdown"].iloc[0], abs=TOLERANCE)
+        assert series["drawdown"].min() == pytest.approx(empyrical.max_drawdown(rows["net_return"].to_numpy()),
+                                                         abs=TOLERANCE)
+
+
+def test_performance_table_reads_the_benchmark_from_the_mart(warehouses):
+    """scripts/performance_table.py reads the universe benchmark's metrics from performance; they are
+    the figures it used to recompute from equity_curve."""
+    sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+    import performance_table
+
+    recomputed = """
+        select
+            exp(sum(ln(1 + benchmark_return))) - 1 as total_return,
+            pow(exp(sum(ln(1 + benchmark_return))), 252.0 / count(*)) - 1 as cagr,
+            stddev_samp(benchmark_return) * sqrt(252) as annual_volatility,
+            avg(benchmark_return) / stddev_samp(benchmark_return) * sqrt(252) as sharpe_ratio
+        from (select distinct trade_date, benchmark_return from strategy_data.equity_curve
+              where symbol = '__PORTFOLIO__')
+    """
+    warehouse = warehouses["india_delivery"]
+    read = _read(warehouse, performance_table.BENCHMARK_QUERY).iloc[0]
+    expected = _read(warehouse, recomputed).iloc[0]
+    for name in ["total_return", "cagr", "annual_volatility", "sharpe_ratio"]:
+        assert read[name] == pytest.approx(expected[name], rel=1e-9, abs=1e-12), name
+    queries = performance_table.QUERY + performance_table.BENCHMARK_QUERY
+    assert not re.search(r"stddev|sqrt|\bln\(|\bexp\(|pow\(", queries)
 
 
 def test_deflated_sharpe_ratio_of_grids(warehouses):

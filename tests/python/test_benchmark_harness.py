@@ -17,9 +17,9 @@ import bench_report  # noqa: E402
 import bench_sweep  # noqa: E402
 import benchmark  # noqa: E402
 from bench_process import parse_dbt_result_line, run_measured  # noqa: E402
-from bench_synthetic import Universe, append_next_day, write_session_csv, write_universe  # noqa: E402
 
 from strategy_engine.loading import load_paths  # noqa: E402
+from strategy_engine.synthetic import Universe, append_next_day, write_session_csv, write_universe  # noqa: E402
 from strategy_engine.warehouse import ensure_source_tables  # noqa: E402
 
 

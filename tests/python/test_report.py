@@ -50,6 +50,12 @@ def marts_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             "from (select * from (values ('sma_cross', 0.0), ('rsi_reversion', 1.5)) as v(strategy_id, phase)) s, "
             "(select range as i, date '2021-06-01' + cast(range as integer) as d from range(240)) r"
         )
+        con.execute(  # the portfolio_drawdown mart of that equity (the report computes no drawdown)
+            "create table strategy_data.portfolio_drawdown as "
+            "select strategy_id, param_set_id, trade_date, equity, peak_equity, equity / peak_equity - 1 as drawdown "
+            "from (select *, greatest(1.0, max(equity) over (partition by strategy_id, param_set_id "
+            "order by trade_date)) as peak_equity from strategy_data.equity_curve)"
+        )
         con.execute(
             "create table strategy_data.signals as "
             "select 's' || i as signal_id, 'sma_cross' as strategy_id, 'p1' as param_set_id, "
@@ -185,3 +191,12 @@ def test_report_is_written_while_another_process_holds_the_warehouse(marts_wareh
         holder.wait(timeout=30)
     content = (tmp_path / "reports" / "report-2022-02-01.html").read_text()
     assert "close moved 25%" in content and 'data-chart="equity"' in content
+
+
+def test_the_report_reads_its_drawdown_from_the_marts() -> None:
+    """Issue 15: drawdown and every other metric come from the marts (portfolio_drawdown, performance);
+    the report computed its own drawdown once, with another starting peak than performance."""
+    source = (PROJECT_DIR / "strategy_engine" / "reports.py").read_text()
+    assert not re.search(r"\bpeak\b[^\"]*=|max\(|/ peak", source) and "portfolio_drawdown" in source
+    old_rule = "peak, points = float('-inf'), []\npeak = max(peak, value)\nvalue / peak - 1"
+    assert re.search(r"\bpeak\b[^\"]*=|max\(|/ peak", old_rule)

@@ -1,6 +1,7 @@
--- Data checked against the exchange calendar, for rows of var('calendar_exchanges') and only
--- within the calendar's range (it cannot judge days it does not cover):
---   rows_on_non_calendar_day   a date with rows that is not a session (e.g. Muhurat trading)
+-- Data checked against the exchange calendar (regular and special sessions), for rows of
+-- var('calendar_exchanges') and only within the range of its regular sessions (it cannot judge
+-- days it does not cover; a special session outside it does not widen it):
+--   rows_on_non_calendar_day   a date with rows that is not a session
 --   calendar_day_without_rows  a session inside the data's range with no row at all
 --   symbol_missing_on_session  a session other symbols traded on, inside the symbol's own first..last
 --                              dates, without a row for the symbol
@@ -8,7 +9,10 @@ with
 
 calendar as (
 
-    select trade_date from {{ ref('stg_trading_calendar') }}
+    select
+        trade_date,
+        special_session
+    from {{ ref('stg_trading_calendar') }}
 
 ),
 
@@ -18,6 +22,7 @@ calendar_range as (
         min(trade_date) as first_session,
         max(trade_date) as last_session
     from calendar
+    where special_session is null
 
 ),
 

@@ -348,7 +348,12 @@ deviations as (
         case
             when trading_days > 1 and m2 > 0 then sqrt(m2 * trading_days / (trading_days - 1.0))
             when trading_days > 1 then 0.0
-        end as stddev_return
+        end as stddev_return,
+        case
+            when trading_days > 1 and benchmark_variance > 0
+                then sqrt(benchmark_variance * trading_days / (trading_days - 1.0))
+            when trading_days > 1 then 0.0
+        end as stddev_benchmark_return
     from central_moments
 
 ),
@@ -363,6 +368,12 @@ ratios as (
         power(1.0 + total_return, {{ periods }}.0 / trading_days) - 1.0 as cagr,
         stddev_return * sqrt({{ periods }}) as annual_volatility,
         case when stddev_return > 0 then mean_excess_return / stddev_return end as daily_sharpe_ratio,
+        power(1.0 + benchmark_total_return, {{ periods }}.0 / trading_days) - 1.0 as benchmark_cagr,
+        stddev_benchmark_return * sqrt({{ periods }}) as benchmark_annual_volatility,
+        case
+            when stddev_benchmark_return > 0
+                then (mean_benchmark_return - {{ daily_risk_free }}) / stddev_benchmark_return * sqrt({{ periods }})
+        end as benchmark_sharpe_ratio,
         case
             when downside_deviation > 0
                 then mean_excess_return * {{ periods }} / (downside_deviation * sqrt({{ periods }}))
@@ -631,6 +642,9 @@ final as (
         z_scores.exposure,
         z_scores.turnover_sum / z_scores.trading_days * {{ periods }} as turnover,
         z_scores.benchmark_total_return,
+        {{ finite_or_null('z_scores.benchmark_cagr') }} as benchmark_cagr,
+        z_scores.benchmark_annual_volatility,
+        {{ finite_or_null('z_scores.benchmark_sharpe_ratio') }} as benchmark_sharpe_ratio,
         {{ finite_or_null('z_scores.alpha') }} as alpha,
         {{ finite_or_null('z_scores.beta') }} as beta,
         {{ finite_or_null('z_scores.skewness') }} as skewness,
