@@ -25,7 +25,7 @@ from strategy_engine.validation import validate
 logger = logging.getLogger("strategy_engine.run")
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 COUNTED_MARTS = [
-    ("staging", "stg_market_data"), ("strategy_data", "signals"), ("strategy_data", "positions"),
+    ("intermediate", "int_market_data_adjusted"), ("strategy_data", "signals"), ("strategy_data", "positions"),
     ("strategy_data", "trades"), ("strategy_data", "equity_curve"), ("strategy_data", "performance"),
     ("strategy_data", "market_data_rejected"),
 ]

@@ -13,7 +13,7 @@ from strategy_engine.warehouse import connect
 # Always listed first; then every table and view of the marts schema, so each helper's marts
 # show up without being registered here.
 SUMMARY_TABLES = [
-    ("staging", "stg_market_data"),
+    ("intermediate", "int_market_data_adjusted"),
 ]
 MARTS_SCHEMA = "strategy_data"
 
@@ -33,9 +33,9 @@ def summary_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     for schema, name in relations:
         rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
         lines.append(f"  {schema + '.' + name:<46} {rows:>12,}")
-    if ("staging", "stg_market_data") in relations:
+    if ("intermediate", "int_market_data_adjusted") in relations:
         first, latest, symbols = con.execute(
-            "select min(trade_date), max(trade_date), count(distinct symbol) from staging.stg_market_data"
+            "select min(trade_date), max(trade_date), count(distinct symbol) from intermediate.int_market_data_adjusted"
         ).fetchone()
         lines.append(f"Market data: {symbols} symbols, {first} to {latest} (latest trade date {latest})")
     for name, column, label in (

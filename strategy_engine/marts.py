@@ -320,14 +320,15 @@ def data_quality_warnings_on(reader: MartReader, day: date) -> Rows:
 def latest_trade_date(reader: MartReader) -> date | None:
     if reader.published:
         return publication(reader)["latest_trade_date"]
-    rows = reader.query("select max(trade_date) from {stg}", stg=("staging", "stg_market_data")).rows
+    rows = reader.query(
+        "select max(trade_date) from {prices}", prices=("intermediate", "int_market_data_adjusted")).rows
     return rows[0][0] if rows else None
 
 
 def symbols_on(reader: MartReader, day: date) -> set[str]:
     rows = reader.query(
-        "select distinct symbol from {stg} where trade_date = {p:day}", {"day": day},
-        stg=("staging", "stg_market_data"),
+        "select distinct symbol from {prices} where trade_date = {p:day}", {"day": day},
+        prices=("intermediate", "int_market_data_adjusted"),
     ).rows
     return {row[0] for row in rows}
 

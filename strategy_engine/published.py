@@ -127,8 +127,9 @@ def publish(run_id: str | None = None, run_date: date | None = None) -> Publicat
                 rows[f"{table.schema}.{table.table}"] = con.execute(
                     f'select count(*) from "{table.schema}"."{table.table}"').fetchone()[0]
             latest = None
-            if ("staging", "stg_market_data") in present:
-                latest = con.execute("select max(trade_date) from live.staging.stg_market_data").fetchone()[0]
+            if ("intermediate", "int_market_data_adjusted") in present:
+                latest = con.execute(
+                    "select max(trade_date) from live.intermediate.int_market_data_adjusted").fetchone()[0]
             con.execute(
                 f'create table "{INFO_TABLE[0]}"."{INFO_TABLE[1]}" as select ?::varchar as run_id, '
                 "?::date as run_date, ?::timestamp as published_at, ?::date as latest_trade_date",
