@@ -32,10 +32,11 @@ lint: venv ## ruff on the Python code
 sqlfluff: venv ## sqlfluff on models and macros
 	$(BIN)/sqlfluff lint models macros tests/dbt
 
-dbt-ci: venv ## load the sample into a fresh DuckDB file and run dbt build on the ci target
+dbt-ci: venv ## load the sample into a fresh DuckDB file, run dbt build on the ci target, check the layering
 	rm -f $(CI_DB) && mkdir -p $(dir $(CI_DB))
 	SE_DUCKDB_PATH=$(CI_DB) $(BIN)/strategy-engine load --target ci data/sample/nifty50_2017_2022.zip
 	SE_DUCKDB_PATH=$(CI_DB) $(DBT) build $(DBT_FLAGS) --target ci --target-path target/ci
+	$(BIN)/python scripts/check_layers.py target/ci/manifest.json
 
 pytest: venv chromium emulator-venv ## the Python test suite
 	$(BIN)/pytest -q

@@ -86,7 +86,9 @@ BIGQUERY_TYPES = {
 COMPARED = [
     ("stg_market_data", "count(*)"),
     ("stg_market_data", "sum(close)"),
-    ("stg_market_data", "sum(adjustment_factor)"),
+    ("int_market_data_adjusted", "count(*)"),
+    ("int_market_data_adjusted", "sum(close)"),
+    ("int_market_data_adjusted", "sum(adjustment_factor)"),
     ("stg_corporate_actions", "count(*)"),
     ("market_data_rejected", "count(*)"),
     ("data_quality_warnings", "count(*)"),

@@ -19,14 +19,14 @@ from strategy_engine.dbt_invoke import DbtJob, DbtOutcome
 from strategy_engine.marts import MartReader, MissingMart
 from strategy_engine.published import publish_after_build
 from strategy_engine.run_lock import EXIT_BUSY, RunLockBusy, default_wait_seconds, run_lock
-from strategy_engine.schemas import MARTS_SCHEMA, STAGING_SCHEMA
+from strategy_engine.schemas import INTERMEDIATE_SCHEMA, MARTS_SCHEMA
 from strategy_engine.structured_log import RUN_ID, configure_logging, log_event
 from strategy_engine.validation import validate
 
 logger = logging.getLogger("strategy_engine.run")
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 COUNTED_MARTS = [
-    (STAGING_SCHEMA, "stg_market_data"),
+    (INTERMEDIATE_SCHEMA, "int_market_data_adjusted"),
     *((MARTS_SCHEMA, name) for name in
       ["signals", "positions", "trades", "equity_curve", "performance", "market_data_rejected"]),
 ]

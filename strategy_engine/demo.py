@@ -8,13 +8,13 @@ from strategy_engine.dbt_invoke import run_dbt
 from strategy_engine.loading import load_paths
 from strategy_engine.paths import SAMPLE_MARKET_DATA
 from strategy_engine.published import publish
-from strategy_engine.schemas import MARTS_SCHEMA, STAGING_SCHEMA
+from strategy_engine.schemas import INTERMEDIATE_SCHEMA, MARTS_SCHEMA
 from strategy_engine.warehouse import connect
 
 # Always listed first; then every table and view of the marts schema, so each helper's marts
 # show up without being registered here.
 SUMMARY_TABLES = [
-    (STAGING_SCHEMA, "stg_market_data"),
+    (INTERMEDIATE_SCHEMA, "int_market_data_adjusted"),
 ]
 
 
@@ -33,9 +33,10 @@ def summary_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     for schema, name in relations:
         rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
         lines.append(f"  {schema + '.' + name:<46} {rows:>12,}")
-    if (STAGING_SCHEMA, "stg_market_data") in relations:
+    if (INTERMEDIATE_SCHEMA, "int_market_data_adjusted") in relations:
         first, latest, symbols = con.execute(
-            f'select min(trade_date), max(trade_date), count(distinct symbol) from "{STAGING_SCHEMA}".stg_market_data'
+            "select min(trade_date), max(trade_date), count(distinct symbol)"
+            f' from "{INTERMEDIATE_SCHEMA}".int_market_data_adjusted'
         ).fetchone()
         lines.append(f"Market data: {symbols} symbols, {first} to {latest} (latest trade date {latest})")
     for name, column, label in (

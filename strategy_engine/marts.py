@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from strategy_engine.paths import default_target, duckdb_path
-from strategy_engine.schemas import MARTS_SCHEMA, SEED_SCHEMA, STAGING_SCHEMA
+from strategy_engine.schemas import INTERMEDIATE_SCHEMA, MARTS_SCHEMA, SEED_SCHEMA
 
 if TYPE_CHECKING:
     from strategy_engine.loading.bigquery import BigQueryTarget
@@ -330,14 +330,15 @@ def data_quality_warnings_on(reader: MartReader, day: date) -> Rows:
 def latest_trade_date(reader: MartReader) -> date | None:
     if reader.published:
         return publication(reader)["latest_trade_date"]
-    rows = reader.query("select max(trade_date) from {stg}", stg=(STAGING_SCHEMA, "stg_market_data")).rows
+    rows = reader.query(
+        "select max(trade_date) from {prices}", prices=(INTERMEDIATE_SCHEMA, "int_market_data_adjusted")).rows
     return rows[0][0] if rows else None
 
 
 def symbols_on(reader: MartReader, day: date) -> set[str]:
     rows = reader.query(
-        "select distinct symbol from {stg} where trade_date = {p:day}", {"day": day},
-        stg=(STAGING_SCHEMA, "stg_market_data"),
+        "select distinct symbol from {prices} where trade_date = {p:day}", {"day": day},
+        prices=(INTERMEDIATE_SCHEMA, "int_market_data_adjusted"),
     ).rows
     return {row[0] for row in rows}
 

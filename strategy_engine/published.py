@@ -30,7 +30,7 @@ import duckdb
 from strategy_engine import ops
 from strategy_engine.marts import DUCKDB_TARGETS
 from strategy_engine.paths import duckdb_path, published_path
-from strategy_engine.schemas import MARTS_SCHEMA, STAGING_SCHEMA
+from strategy_engine.schemas import INTERMEDIATE_SCHEMA, MARTS_SCHEMA
 from strategy_engine.structured_log import log_event
 from strategy_engine.warehouse import retry_while_locked
 
@@ -130,9 +130,9 @@ def publish(run_id: str | None = None, run_date: date | None = None) -> Publicat
                 rows[f"{table.schema}.{table.table}"] = con.execute(
                     f'select count(*) from "{table.schema}"."{table.table}"').fetchone()[0]
             latest = None
-            if (STAGING_SCHEMA, "stg_market_data") in present:
+            if (INTERMEDIATE_SCHEMA, "int_market_data_adjusted") in present:
                 latest = con.execute(
-                    f"select max(trade_date) from live.{STAGING_SCHEMA}.stg_market_data").fetchone()[0]
+                    f"select max(trade_date) from live.{INTERMEDIATE_SCHEMA}.int_market_data_adjusted").fetchone()[0]
             con.execute(
                 f'create table "{INFO_TABLE[0]}"."{INFO_TABLE[1]}" as select ?::varchar as run_id, '
                 "?::date as run_date, ?::timestamp as published_at, ?::date as latest_trade_date",

@@ -51,7 +51,7 @@ def check_symbols(reader: MartReader, report: ValidationReport) -> None:
         return
     if not present:
         latest = marts.latest_trade_date(reader)
-        report.problems.append(f"no prices for {report.day} (latest trade date in staging: {latest})")
+        report.problems.append(f"no prices for {report.day} (latest trade date in the adjusted prices: {latest})")
         return
     missing_symbols = sorted(expected - present)
     if missing_symbols:

@@ -1,7 +1,7 @@
 {#-
     path_indicator_column(indicator, period, multiplier, base_name): the path_indicators column of
     one parameter set of the dbt var path_indicator_params, failing compilation when that set is
-    not configured there. Naming (strategy_engine/path/params.py): SuperTrend lines and chandelier
+    not configured there. Naming (strategy_compute/path/params.py): SuperTrend lines and chandelier
     levels are <indicator>_<period>_<multiplier>; supertrend_direction has no suffix for the first
     SuperTrend set and _<period>_<multiplier> for later ones. Decimal points become 'p' (2.5 -> 2p5).
       indicator  'supertrend' or 'chandelier_long'
@@ -10,7 +10,7 @@
 {% macro path_indicator_column(indicator, period, multiplier, base_name) %}
     {%- set configured = var('path_indicator_params', {}) -%}
     {%- set sets = configured.get(indicator, []) if configured is mapping else [] -%}
-    {#- As Python's f"{x:g}" in strategy_engine/path/params.py writes it: 3.0 is '3', not '3.0'. -#}
+    {#- As Python's f"{x:g}" in strategy_compute/path/params.py writes it: 3.0 is '3', not '3.0'. -#}
     {%- set whole = multiplier | int -%}
     {%- set multiplier_token = ((whole if multiplier == whole else multiplier) | string).replace('.', 'p') -%}
     {%- set suffix = '_' ~ period ~ '_' ~ multiplier_token -%}

@@ -1,7 +1,7 @@
 {#-
     strategy_stop_candidate(params): SQL expression over the path_indicators columns giving the
     day's trailing-stop candidate for a long position, or null when the parameter set declares no
-    trailing_stop. The position state machine (strategy_engine.positions) starts the stop at the
+    trailing_stop. The position state machine (strategy_compute.positions) starts the stop at the
     entry day's candidate, ratchets it up to max(stop, candidate) each day it stays in the
     position, and exits with exit_reason 'trailing_stop' on a close below the stop carried from
     the previous day.

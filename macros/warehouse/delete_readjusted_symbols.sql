@@ -1,18 +1,18 @@
 -- noqa: disable=LT02
 -- (sqlfluff mis-reads the indentation of SQL generated inside this Jinja-only macro.)
 {#-
-    delete_readjusted_symbols(corporate_actions): a pre_hook of the incremental stg_market_data. On
-    an incremental run it deletes every staged row of each symbol whose stored adjustment no longer
-    matches its corporate actions, so that the model's select stages the symbol again from its
+    delete_readjusted_symbols(corporate_actions): a pre_hook of the incremental int_market_data_adjusted. On
+    an incremental run it deletes every adjusted row of each symbol whose stored adjustment no longer
+    matches its corporate actions, so that the model's select adjusts the symbol again from its
     first row:
 
-        restage symbol s  <=>  | stored adjustment_factor - prod(price_factor of s's actions with
+        readjust symbol s  <=>  | stored adjustment_factor - prod(price_factor of s's actions with
                                ex_date > trade_date) | > 1e-12 * stored adjustment_factor
                                (a corporate action that arrived, changed or went away re-adjusts
                                the whole history)
 
-    It reads only the staged rows of symbols with an action or a factor other than 1; the
-    tolerance keeps a product summed in another order from restaging a symbol every run (a real
+    It reads only the adjusted rows of symbols with an action or a factor other than 1; the
+    tolerance keeps a product summed in another order from readjusting a symbol every run (a real
     action changes the factor by far more). A changed, re-loaded or vanished input row is the other
     pre_hook's (delete_replayed_groups on base_market_data_checked, by run stamps).
     Renders nothing on a first run or --full-refresh.

@@ -14,7 +14,7 @@ market_data as (
         low,
         close,
         volume
-    from {{ ref('stg_market_data') }}
+    from {{ ref('int_market_data_adjusted') }}
 
 ),
 

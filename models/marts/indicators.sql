@@ -6,7 +6,7 @@
 -- indicator is a closed-form window sum (macros/indicators/linear_recurrence.sql).
 --
 -- Incremental. A first run (or --full-refresh) computes every symbol from its first row. A daily
--- run first deletes the symbols that stg_market_data restaged (late corporate action, corrected
+-- run first deletes the symbols that int_market_data_adjusted readjusted (late corporate action, corrected
 -- price, late day: pre_hook delete_replayed_groups, a staged row of the symbol newer than its
 -- stored rows, or its last stored day not staged any more), then:
 --   * symbols with a stored history of at least `history_rows` rows resume: only their new days
@@ -17,9 +17,9 @@
 --   * every other symbol (new, restated, or still shorter than `history_rows`) is computed from
 --     its first row.
 -- delete+insert (DuckDB) / merge (BigQuery) on (symbol, trade_date) writes the rows returned.
--- depends_on: {{ ref('stg_market_data') }}
+-- depends_on: {{ ref('int_market_data_adjusted') }}
 {{ config(materialized='incremental', **daily_table_config(unique_key=['symbol', 'trade_date'])) }}
-{{ config(pre_hook="{{ delete_replayed_groups(ref('stg_market_data'), ['symbol'], ['symbol']) }}") }}
+{{ config(pre_hook="{{ delete_replayed_groups(ref('int_market_data_adjusted'), ['symbol'], ['symbol']) }}") }}
 {%- set state_columns = [
     'ema_12', 'ema_26', 'ema_50', 'ema_200', 'macd_fast_ema', 'macd_signal',
     'rsi_average_gain_14', 'rsi_average_loss_14', 'atr_14',
@@ -130,7 +130,7 @@ slice_prices as (
         prices.close,
         prices.volume,
         slice_starts.first_bar_index
-    from {{ ref('stg_market_data') }} as prices
+    from {{ ref('int_market_data_adjusted') }} as prices
     inner join slice_starts
         on
             prices.symbol = slice_starts.symbol
@@ -161,7 +161,7 @@ resumed_bars as (
 changed_symbols as (
 
     select distinct symbol
-    from {{ ref('stg_market_data') }}
+    from {{ ref('int_market_data_adjusted') }}
     where computed_at > {{ stored_through }}
 
 ),
@@ -187,7 +187,7 @@ full_history_prices as (
         low,
         close,
         volume
-    from {{ ref('stg_market_data') }}
+    from {{ ref('int_market_data_adjusted') }}
     where symbol in (select full_history_symbols.symbol from full_history_symbols)
 
 ),

@@ -6,8 +6,8 @@ the dbt var ``path_indicator_params`` (handed in as JSON by path_indicators.yml)
 
 - DuckDB, first build or --full-refresh: every symbol from its first row.
 - DuckDB, incremental: each symbol continues from the state stored on its last row and only its
-  new rows are computed. A symbol is replayed from its first row instead when stg_market_data
-  restaged it (a late corporate action re-adjusts its history, a corrected price: a staged row
+  new rows are computed. A symbol is replayed from its first row instead when int_market_data_adjusted
+  readjusted it (a late corporate action re-adjusts its history, a corrected price: a staged row
   newer than its stored rows, by run stamps) or when it is still inside a warm-up. delete+insert
   on (symbol, trade_date) then replaces exactly the rows returned.
 - BigQuery: runs on Dataproc Serverless (configured in dbt_project.yml); Spark groups the rows by
@@ -39,8 +39,8 @@ def _spark_model(prices, params):
 
 
 def _replayed_or_new_symbols(staged, this):
-    """Symbols to compute from their first row: new ones, and stored ones that stg_market_data
-    restaged (a staged row dated on or before the symbol's last stored day is newer than its stored
+    """Symbols to compute from their first row: new ones, and stored ones that int_market_data_adjusted
+    readjusted (an adjusted row dated on or before the symbol's last stored day is newer than its stored
     rows) or whose last stored day is not staged any more. The rule of
     macros/warehouse/delete_replayed_groups.sql, by run stamps: only the staged rows newer than the
     oldest stored stamp are read (DuckDB skips older row groups), not the whole history. A symbol
@@ -220,7 +220,7 @@ def model(dbt, session):
     # dbt only hands a Python model the config keys it reads in a plain dbt.config.get(...) call.
     raw_params = dbt.config.get("path_indicator_params")
     params = PathIndicatorParams.from_config(json.loads(raw_params or "{}"))
-    staged = dbt.ref("stg_market_data")
+    staged = dbt.ref("int_market_data_adjusted")
     if dbt.config.get("target_type") == "bigquery":
         return _spark_model(staged, params)
     # The run stamp of the rows written (a Python model cannot read dbt's run_started_at): later

@@ -34,12 +34,22 @@ INPUT_COLUMNS = [
 ]
 OUTPUT_SCHEMA = (
     "strategy_id string, param_set_id string, symbol string, trade_date date, close_price double, "
-    "in_position boolean, holding_days bigint, entry_date date, signal_type string, exit_reason string, "
-    "stop_level double, computed_at timestamp"
+    "in_position boolean, days_since_entry_signal bigint, entry_signal_date date, signal_type string, "
+    "exit_reason string, stop_level double, computed_at timestamp"
 )
+# The state machine's column names (strategy_compute.positions) that the mart names otherwise:
+# positions knows no fills, so its entry day and day count are the entry SIGNAL's, named as in
+# signals; trades' entry_date and holding_days are the fill day and the days from the fill.
+MART_NAMES = {"holding_days": "days_since_entry_signal", "entry_date": "entry_signal_date"}
+# The state stored on a group's last row, by the state machine's names (read back as stored_<name>).
 STATE_COLUMNS = ["in_position", "holding_days", "entry_date", "stop_level"]
 # OUTPUT_SCHEMA (Spark names) as DuckDB types; computed_at keeps DuckDB's current_timestamp type.
 DUCKDB_TYPES = {"string": "varchar", "timestamp": "timestamptz"}
+
+
+def _stored_state(alias: str = "") -> str:
+    """The stored state columns of the mart under the state machine's names (`alias.` prefixed)."""
+    return ", ".join(f"{alias}{MART_NAMES.get(c, c)} as {c}" for c in STATE_COLUMNS)
 
 
 def _schema():
@@ -58,7 +68,7 @@ def _output(decided):
     # Never an untyped all-NULL column: pandas would hand the warehouse an integer column.
     out["exit_reason"] = out["exit_reason"].astype("string")
     out["signal_type"] = out["signal_type"].astype("string")
-    return out
+    return out.rename(columns=MART_NAMES)
 
 
 def positions_for_group(group):
@@ -77,7 +87,7 @@ def _new_rows_with_stored_state(candidates, this):
     last_match = " and ".join(f"stored.{c} = last_days.{c}" for c in GROUP)
     last_stored_rows = f"""
         select {", ".join(f"stored.{c}" for c in GROUP)}, stored.trade_date as last_date,
-               {", ".join(f"stored.{c}" for c in STATE_COLUMNS)}
+               {_stored_state("stored.")}
         from {this} as stored
         inner join (
             select {", ".join(GROUP)}, max(trade_date) as last_date from {this} group by {", ".join(GROUP)}
@@ -141,7 +151,7 @@ def _new_rows_bounded(session, candidates, this):
         with
         first_new as (select * from {FIRST_NEW_TABLE}),
         recent as (
-            select {group_columns}, trade_date, {", ".join(STATE_COLUMNS)}
+            select {group_columns}, trade_date, {_stored_state()}
             from {this}
             where trade_date >= cast('{latest_first}' as date) - {LAST_ROW_WINDOW_DAYS}
                 and trade_date < cast('{latest_first}' as date)
@@ -161,7 +171,7 @@ def _new_rows_bounded(session, candidates, this):
             and recent.trade_date = last_days.last_date
     """) if latest_first is not None else session.execute(
         f"create or replace temp table {LAST_ROWS_TABLE} as "
-        f"select {group_columns}, trade_date, {', '.join(STATE_COLUMNS)} from {this} where false")
+        f"select {group_columns}, trade_date, {_stored_state()} from {this} where false")
     # Groups to decide without a stored row in that window: new or replayed groups, or a group
     # whose last stored row is older (a long suspension): their last rows from the whole table.
     missing = f"""
@@ -173,7 +183,7 @@ def _new_rows_bounded(session, candidates, this):
         session.execute(f"""
             insert into {LAST_ROWS_TABLE}
             select {", ".join(f"stored.{c}" for c in GROUP)}, stored.trade_date,
-                   {", ".join(f"stored.{c}" for c in STATE_COLUMNS)}
+                   {_stored_state("stored.")}
             from {this} as stored
             inner join (
                 select {", ".join(f"stored.{c}" for c in GROUP)}, max(stored.trade_date) as last_date
@@ -241,8 +251,8 @@ def _output_schema():
     key, label = pa.dictionary(pa.int32(), pa.string()), pa.dictionary(pa.int8(), pa.string())
     return pa.schema([
         ("strategy_id", key), ("param_set_id", key), ("symbol", key), ("trade_date", pa.date32()),
-        ("close_price", pa.float64()), ("in_position", pa.bool_()), ("holding_days", pa.int64()),
-        ("entry_date", pa.date32()), ("signal_type", label), ("exit_reason", label),
+        ("close_price", pa.float64()), ("in_position", pa.bool_()), ("days_since_entry_signal", pa.int64()),
+        ("entry_signal_date", pa.date32()), ("signal_type", label), ("exit_reason", label),
         ("stop_level", pa.float64()), ("computed_at", pa.timestamp("us", tz="UTC")),
     ])
 
@@ -255,6 +265,8 @@ def _decided_batches(session, to_decide, state_columns):
     import pyarrow as pa
 
     from strategy_compute.positions import decide_table
+
+    machine_name = {mart: machine for machine, mart in MART_NAMES.items()}
 
     groups = _numbered_groups(session, to_decide)
     schema = _output_schema()
@@ -274,7 +286,8 @@ def _decided_batches(session, to_decide, state_columns):
         keys = {c: pa.DictionaryArray.from_arrays(indices, groups.column(c).slice(first, end - first).combine_chunks())
                 for c in GROUP}
         yield pa.RecordBatch.from_arrays(
-            [keys[c] if c in keys else decided.column(c).combine_chunks().cast(schema.field(c).type)
+            [keys[c] if c in keys
+             else decided.column(machine_name.get(c, c)).combine_chunks().cast(schema.field(c).type)
              for c in schema.names],
             schema=schema,
         )

@@ -1,7 +1,7 @@
--- Staging must not lose precision: every staged raw price equals the loaded one exactly
--- (a 32-bit float cast would round 1085.10 to 1085.0999755859375 and fail here).
--- Checks the rows this run staged (all of them on a build from empty): a staged row is never
--- rewritten in place, and a changed input row restages its symbol with a new stamp.
+-- Staging and adjustment must not lose precision: every raw price kept beside the adjusted ones
+-- equals the loaded one exactly (a 32-bit float cast would round 1085.10 to 1085.0999755859375
+-- and fail here). Checks the rows this run adjusted (all of them on a build from empty): an
+-- adjusted row is never rewritten in place, and a changed input row readjusts its symbol with a new stamp.
 with
 
 source_rows as (
@@ -9,7 +9,7 @@ source_rows as (
 ),
 
 staged as (
-    select * from {{ ref('stg_market_data') }}
+    select * from {{ ref('int_market_data_adjusted') }}
     where computed_at >= {{ run_stamp() }}
 ),
 

@@ -20,6 +20,12 @@ import pandas as pd
 FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures" / "mart_fingerprint"
 RUN_STAMPS = {"computed_at", "generated_at", "indicators_computed_at", "loaded_at"}
 SIGNAL_GROUP = ["strategy_id", "param_set_id", "symbol"]
+# Columns renamed since the fixture was recorded, per mart {old name: new name} (docs/SIGNALS.md,
+# "Signal days and fill days"): a fingerprint names them as recorded, so values are still compared.
+RENAMED_COLUMNS = {
+    "signals": {"entry_date": "entry_signal_date", "holding_days": "days_since_entry_signal"},
+    "positions": {"entry_date": "entry_signal_date", "holding_days": "days_since_entry_signal"},
+}
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,19 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
             selected = ", ".join(f'"{column}"' for column, _ in columns)
             order = ", ".join(f'"{key}"' for key in mart.keys) or selected
             sql = f"select {selected} from {mart.relation} order by {order}"
-        prints[name] = con.execute(sql).df()
+        prints[name] = _recorded_names(name, con.execute(sql).df())
     return prints
+
+
+def _recorded_names(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with renamed columns (and their aggregates, `<column>__sum` ...) under their old names."""
+    old_of = {new: old for old, new in RENAMED_COLUMNS.get(name, {}).items()}
+
+    def recorded_name(column: str) -> str:
+        base, separator, aggregate = column.partition("__")
+        return f"{old_of.get(base, base)}{separator}{aggregate}"
+
+    return frame.rename(columns=recorded_name)
 
 
 def record(warehouse: Path, directory: Path = FIXTURE_DIR) -> None:

@@ -185,7 +185,7 @@ def reference_equity(prices: pd.DataFrame, trades: pd.DataFrame, param_sets: pd.
 def built(request, warehouses):
     warehouse = warehouses[request.param]
     costs = INDIA_DELIVERY if request.param == "india_delivery" else ZERO_COST
-    prices = _read(warehouse, "select symbol, trade_date, open, close from staging.stg_market_data "
+    prices = _read(warehouse, "select symbol, trade_date, open, close from intermediate.int_market_data_adjusted "
                               "order by symbol, trade_date")
     signals = _read(warehouse, "select strategy_id, param_set_id, symbol, signal_date, signal_type, exit_reason "
                                "from strategy_data.signals")
@@ -377,7 +377,8 @@ def test_buy_and_hold_across_corporate_actions(warehouses, symbol, start, end, p
                              f"from strategy_data.equity_curve "
                              f"where symbol = '{symbol}' and trade_date between '{start}' and '{end}' "
                              f"order by strategy_id, param_set_id, trade_date")
-    raw = _read(warehouse, f"select trade_date, raw_close, close, adjustment_factor from staging.stg_market_data "
+    raw = _read(warehouse, "select trade_date, raw_close, close, adjustment_factor "
+                           "from intermediate.int_market_data_adjusted "
                            f"where symbol = '{symbol}' and trade_date between '{start}' and '{end}' "
                            f"order by trade_date")
     first = curve.groupby("trade_date")["benchmark_equity"].first()

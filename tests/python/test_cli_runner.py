@@ -220,8 +220,9 @@ def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_ro
         recorded = json.loads(con.execute("select row_counts from ops.runs").fetchone()[0])
     with duckdb.connect(str(runner_env / "warehouse.duckdb"), read_only=True) as con:
         actual = {name: con.execute(f"select count(*) from {name}").fetchone()[0]
-                  for name in ["staging.stg_market_data", "strategy_data.signals", "strategy_data.performance"]}
-    assert actual["staging.stg_market_data"] == len(SESSIONS) * len(SYMBOLS)
+                  for name in ["intermediate.int_market_data_adjusted", "strategy_data.signals",
+                               "strategy_data.performance"]}
+    assert actual["intermediate.int_market_data_adjusted"] == len(SESSIONS) * len(SYMBOLS)
     assert all(recorded[name] == count for name, count in actual.items())
     assert any(e["kind"] == "signal_digest" for e in _outbox(runner_env, "2022-02-01"))
     # The last step's run_results.json holds the backtest marts: each started after the digest was out.

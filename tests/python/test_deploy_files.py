@@ -49,8 +49,9 @@ def test_healthcheck_probes_livez_which_stays_200_on_stale_data_and_a_failed_run
     monkeypatch.delenv("SE_OPS_DUCKDB_PATH", raising=False)
     monkeypatch.delenv("SE_PUBLISHED_DUCKDB_PATH", raising=False)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        con.execute("create schema staging")
-        con.execute("create table staging.stg_market_data as select 'INFY' as symbol, date '2022-01-03' as trade_date")
+        con.execute("create schema intermediate")
+        con.execute("create table intermediate.int_market_data_adjusted as "
+                    "select 'INFY' as symbol, date '2022-01-03' as trade_date")
     publish()
     ops.record_run(ops.RunRecord("r1", "run", date(2022, 1, 3), "local", status="failed", finished_at=datetime.now()))
     # A month later with a failed last run: /health says 503, the container must stay up.

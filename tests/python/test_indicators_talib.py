@@ -111,10 +111,10 @@ def build(warehouse: Path, market_files: list[Path]) -> None:
 
 
 def read_mart(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Adjusted bars from stg_market_data and the mart, both ordered by (symbol, trade_date)."""
+    """Adjusted bars from int_market_data_adjusted and the mart, both ordered by (symbol, trade_date)."""
     with connect(warehouse) as con:
         bars = con.execute(
-            "select symbol, trade_date, open, high, low, close, volume from staging.stg_market_data "
+            "select symbol, trade_date, open, high, low, close, volume from intermediate.int_market_data_adjusted "
             "order by symbol, trade_date"
         ).df()
         mart = con.execute("select * from strategy_data.indicators order by symbol, trade_date").df()

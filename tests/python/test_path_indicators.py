@@ -252,7 +252,8 @@ def built_sample(tmp_path_factory):
     assert outcome.success, outcome.error or outcome.failures
     with connect(warehouse) as con:
         prices = con.execute(
-            "select symbol, trade_date, high, low, close from staging.stg_market_data order by symbol, trade_date"
+            "select symbol, trade_date, high, low, close from intermediate.int_market_data_adjusted "
+            "order by symbol, trade_date"
         ).df()
         table = con.execute("select * from strategy_data.path_indicators order by symbol, trade_date").df()
     return prices, table

@@ -38,7 +38,8 @@ def _warehouse(days: int = 40) -> duckdb.DuckDBPyConnection:
     con.execute("""
         create table positions as
         select strategy_id, param_set_id, symbol, trade_date, close_price,
-               trade_date < date '2025-01-05' as in_position, 1 as holding_days, trade_date as entry_date,
+               trade_date < date '2025-01-05' as in_position, 1 as days_since_entry_signal,
+               trade_date as entry_signal_date,
                cast(null as varchar) as signal_type, cast(null as varchar) as exit_reason,
                cast(null as double) as stop_level, computed_at
         from candidates

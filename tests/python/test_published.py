@@ -20,8 +20,9 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SE_DUCKDB_PATH", str(path))
     monkeypatch.delenv("SE_PUBLISHED_DUCKDB_PATH", raising=False)
     with duckdb.connect(str(path)) as con:
-        con.execute("create schema staging; create schema strategy_data")
-        con.execute("create table staging.stg_market_data as select 'INFY' as symbol, date '2022-02-01' as trade_date")
+        con.execute("create schema intermediate; create schema strategy_data")
+        con.execute("create table intermediate.int_market_data_adjusted as "
+                    "select 'INFY' as symbol, date '2022-02-01' as trade_date")
         con.execute(
             "create table strategy_data.signals as select 's1' as signal_id, 'sma_cross' as strategy_id, "
             "'p1' as param_set_id, 'INFY' as symbol, date '2022-02-01' as signal_date, 'ENTRY_LONG' as signal_type"

@@ -63,8 +63,9 @@ def _load_prices(tmp_path: Path) -> None:
 def _publish_a_previous_state(warehouse: Path) -> None:
     """Marts as an earlier build left them (recognisable ids), published; the rebuild replaces them."""
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema staging; create schema strategy_data")
-        con.execute("create table staging.stg_market_data as select 'INFY' as symbol, date '2022-01-31' as trade_date")
+        con.execute("create schema intermediate; create schema strategy_data")
+        con.execute("create table intermediate.int_market_data_adjusted as "
+                    "select 'INFY' as symbol, date '2022-01-31' as trade_date")
         con.execute(
             "create table strategy_data.signals as select 'previous-' || i as signal_id, "
             "'sma_crossover' as strategy_id, 'p' || i as param_set_id, 'INFY' as symbol, "

@@ -41,8 +41,9 @@ def marts_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("SE_TARGET", raising=False)
     monkeypatch.delenv("SE_PUBLISHED_DUCKDB_PATH", raising=False)
     with duckdb.connect(str(path)) as con:
-        con.execute("create schema staging; create schema strategy_data")
-        con.execute("create table staging.stg_market_data as select 'INFY' as symbol, date '2022-02-01' as trade_date")
+        con.execute("create schema intermediate; create schema strategy_data")
+        con.execute("create table intermediate.int_market_data_adjusted as "
+                    "select 'INFY' as symbol, date '2022-02-01' as trade_date")
         con.execute(
             "create table strategy_data.equity_curve as "
             "select s.strategy_id, 'p1' as param_set_id, '__PORTFOLIO__' as symbol, d::date as trade_date, "

@@ -30,8 +30,9 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SE_RUN_TOKEN", TOKEN)
     monkeypatch.delenv("SE_OIDC_AUDIENCE", raising=False)
     with duckdb.connect(str(path)) as con:
-        con.execute("create schema staging; create schema strategy_data")
-        con.execute("create table staging.stg_market_data as select 'INFY' as symbol, date '2022-02-01' as trade_date")
+        con.execute("create schema intermediate; create schema strategy_data")
+        con.execute("create table intermediate.int_market_data_adjusted as "
+                    "select 'INFY' as symbol, date '2022-02-01' as trade_date")
         con.execute(
             "create table strategy_data.signals as select * from (values "
             "('s1', 'sma_cross', 'p1', 'INFY', date '2022-02-01', 'ENTRY_LONG', null, 101.5, 0.7), "

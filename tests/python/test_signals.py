@@ -205,7 +205,8 @@ def reference_signal_rows(warehouse) -> list[tuple]:
     """Every signal the reference implementation derives from the warehouse's staged prices."""
     with connect(warehouse) as con:
         prices = con.execute(
-            "select symbol, trade_date, high, low, close from staging.stg_market_data order by symbol, trade_date"
+            "select symbol, trade_date, high, low, close from intermediate.int_market_data_adjusted "
+            "order by symbol, trade_date"
         ).df()
         param_sets = con.execute("select * from strategy_data.strategy_param_sets where enabled").df()
     prices["trade_date"] = pd.to_datetime(prices["trade_date"]).dt.date

@@ -37,6 +37,7 @@ SELECT = ["+data_quality_warnings", "+market_data_rejected"]
 TABLES = {
     "base_market_data_checked": "staging.base_market_data_checked",
     "stg_market_data": "staging.stg_market_data",
+    "int_market_data_adjusted": "intermediate.int_market_data_adjusted",
     "market_data_rejected": "strategy_data.market_data_rejected",
     "int_dq_large_moves": "intermediate.int_dq_large_moves",
     "int_dq_calendar_findings": "intermediate.int_dq_calendar_findings",
@@ -104,7 +105,7 @@ def _refreshed(database: Path, name: str, target: Path) -> dict[str, pd.DataFram
 
 # Stored columns that no pre_hook compares and no data-quality model reads: a sentinel written there
 # survives an incremental run unless the run rewrites the row (a full rebuild always would).
-SENTINELS = {"staging.stg_market_data": "open", "staging.base_market_data_checked": "copy_number"}
+SENTINELS = {"intermediate.int_market_data_adjusted": "open", "staging.base_market_data_checked": "copy_number"}
 
 
 def _mark(database: Path, symbol: str) -> None:
@@ -205,11 +206,12 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
 def test_daily_run_equals_a_full_refresh(scenario):
     assert_tables_equal(scenario.daily, scenario.daily_refreshed)
     assert len(scenario.daily["stg_market_data"]) > 3000
+    assert len(scenario.daily["int_market_data_adjusted"]) == len(scenario.daily["stg_market_data"])
 
 
 def test_late_data_equals_a_full_refresh(scenario):
     assert_tables_equal(scenario.late, scenario.late_refreshed)
-    staged = scenario.late["stg_market_data"]
+    staged = scenario.late["int_market_data_adjusted"]
     split_day = staged[(staged["symbol"] == "ASIANPAINT") & (staged["trade_date"] == pd.Timestamp("2019-12-31"))]
     assert split_day["adjustment_factor"].tolist() == [0.5]
     rejected = scenario.late["market_data_rejected"]

@@ -116,7 +116,7 @@ def _adjusted_returns(con, symbol: str) -> dict[str, float]:
     rows = con.execute("""
         select trade_date, close / lag(close) over (order by trade_date) - 1,
                raw_close / lag(raw_close) over (order by trade_date) - 1
-        from staging.stg_market_data where symbol = ? order by trade_date
+        from intermediate.int_market_data_adjusted where symbol = ? order by trade_date
     """, [symbol]).fetchall()
     return {str(day): (adjusted, raw) for day, adjusted, raw in rows}
 
@@ -182,7 +182,7 @@ def test_users_own_us_csv_without_corporate_actions_builds_with_warnings(tmp_pat
     assert not [r for r in results if r["status"] in {"error", "fail", "runtime error"}]
     with duckdb.connect(str(database), read_only=True) as con:
         staged = con.execute("select count(*), min(adjustment_factor), max(adjustment_factor) "
-                             "from staging.stg_market_data").fetchone()
+                             "from intermediate.int_market_data_adjusted").fetchone()
         warnings = con.execute(
             "select warning_type, symbol from strategy_data.data_quality_warnings order by 1, 2"
         ).fetchall()
@@ -196,7 +196,7 @@ def test_demo_summary_lists_every_mart_latest_date_rejects_and_warnings(sample_b
 
     con, _ = sample_build
     text = "\n".join(summary_lines(con))
-    assert "staging.stg_market_data" in text
+    assert "intermediate.int_market_data_adjusted" in text
     for mart in ("strategy_data.market_data_rejected", "strategy_data.data_quality_warnings"):
         assert mart in text
     assert "latest trade date 2022-02-" in text

@@ -1,19 +1,19 @@
 -- Each symbol's own trading calendar with the prices the backtest fills and marks at.
 -- Incremental (int_backtest_prices.yml). A first run (or --full-refresh) computes every symbol from
--- its first row. A daily run first deletes the symbols that stg_market_data restaged (pre_hook
+-- its first row. A daily run first deletes the symbols that int_market_data_adjusted readjusted (pre_hook
 -- delete_replayed_groups: a staged row newer than the symbol's stored rows, after a late corporate
 -- action, corrected price, late or vanished day; or its last stored day not staged any more), then
 -- reads, per symbol, only the rows from its last stored day on: that day is written again (its next_trade_date and next_open are now known),
 -- the new days continue its previous_close and day_number. Restated and new symbols have no stored
 -- day and are computed from their first row, so the result equals a full refresh.
 {{ config(materialized='incremental', **daily_table_config(unique_key=['symbol', 'trade_date'])) }}
-{{ config(pre_hook="{{ delete_replayed_groups(ref('stg_market_data'), ['symbol'], ['symbol']) }}") }}
+{{ config(pre_hook="{{ delete_replayed_groups(ref('int_market_data_adjusted'), ['symbol'], ['symbol']) }}") }}
 
 with
 
 market_data as (
 
-    select * from {{ ref('stg_market_data') }}
+    select * from {{ ref('int_market_data_adjusted') }}
 
 ),
 

@@ -31,7 +31,7 @@ checked_rows as (
     select
         market.symbol,
         market.trade_date
-    from {{ ref('stg_market_data') }} as market
+    from {{ ref('int_market_data_adjusted') }} as market
     cross join calendar_range
     where
         upper(market.exchange) in (

@@ -4,7 +4,7 @@ with
 
 market as (
 
-    select * from {{ ref('stg_market_data') }}
+    select * from {{ ref('int_market_data_adjusted') }}
 
 ),
 

@@ -1,7 +1,9 @@
 -- Round trips of every (strategy, param set, symbol): a signal at the close of day D fills at the
--- open of the symbol's next trading day; an entry pairs with the first exit signalled after it,
--- entries repeated while already long are ignored; a trade without a filled exit stays open and is
--- marked to the symbol's last close. Costs are charged multiplicatively per side.
+-- open of the symbol's next trading day. The round trips are the ones `positions` decided: its
+-- entries and exits alternate (one definition of a trade), and each exit signal names the entry it
+-- closes (entry_signal_date), so a trade is an entry signal joined with the exit that names it,
+-- with no pairing here; a trade without a filled exit stays open and is marked to the symbol's last
+-- close. Costs are charged multiplicatively per side.
 -- BigQuery: partitioned by month of entry_date (never NULL), clustered by symbol and strategy.
 -- Incremental (trades.yml): the pre_hook deletes the groups whose positions were rewritten on or
 -- before their last marked day (replayed) or vanished; the select re-reads, per group, only the
@@ -90,42 +92,30 @@ exit_signals as (
         param_set_id,
         symbol,
         signal_date,
+        entry_signal_date,
         exit_reason
     from signals
     where signal_type = 'EXIT_LONG'
 
 ),
 
-entries_with_next_exit as (
+-- one trade per entry signal, closed by the exit signal that names it (none yet: open)
+round_trips as (
 
     select
         entry_signals.strategy_id,
         entry_signals.param_set_id,
         entry_signals.symbol,
         entry_signals.signal_date as entry_signal_date,
-        min(exit_signals.signal_date) as exit_signal_date
+        exit_signals.signal_date as exit_signal_date,
+        exit_signals.exit_reason as signalled_exit_reason
     from entry_signals
     left join exit_signals
         on
             entry_signals.strategy_id = exit_signals.strategy_id
             and entry_signals.param_set_id = exit_signals.param_set_id
             and entry_signals.symbol = exit_signals.symbol
-            and entry_signals.signal_date < exit_signals.signal_date
-    group by 1, 2, 3, 4
-
-),
-
--- one trade per exit signal (or per open position): the first entry after the previous exit
-round_trips as (
-
-    select
-        strategy_id,
-        param_set_id,
-        symbol,
-        exit_signal_date,
-        min(entry_signal_date) as entry_signal_date
-    from entries_with_next_exit
-    group by 1, 2, 3, 4
+            and entry_signals.signal_date = exit_signals.entry_signal_date
 
 ),
 
@@ -193,6 +183,7 @@ filled as (
         entry_day.next_open as entry_price,
         entry_day.day_number + 1 as entry_day_number,
         round_trips.exit_signal_date,
+        round_trips.signalled_exit_reason,
         exit_day.next_trade_date as exit_date,
         exit_day.next_open as exit_fill_price,
         exit_day.day_number + 1 as exit_fill_day_number,
@@ -214,21 +205,6 @@ filled as (
 
 ),
 
-with_exit_reason as (
-
-    select
-        filled.*,
-        exit_signals.exit_reason as signalled_exit_reason
-    from filled
-    left join exit_signals
-        on
-            filled.strategy_id = exit_signals.strategy_id
-            and filled.param_set_id = exit_signals.param_set_id
-            and filled.symbol = exit_signals.symbol
-            and filled.exit_signal_date = exit_signals.signal_date
-
-),
-
 marked as (
 
     select
@@ -246,7 +222,7 @@ marked as (
         case when exit_date is not null then signalled_exit_reason end as exit_reason,
         entry_day_number,
         case when exit_date is not null then exit_fill_day_number else last_day_number end as exit_day_number
-    from with_exit_reason
+    from filled
 
 ),
 

@@ -70,8 +70,8 @@ joined as (
         candidates.exit_reference_value,
         candidates.filter_value,
         candidates.indicator_labels,
-        positions.holding_days,
-        positions.entry_date,
+        positions.days_since_entry_signal,
+        positions.entry_signal_date,
         positions.computed_at as generated_at
     from positions
     inner join candidates
@@ -104,8 +104,8 @@ final as (
         exit_reference_value,
         filter_value,
         indicator_labels,
-        holding_days,
-        entry_date,
+        days_since_entry_signal,
+        entry_signal_date,
         generated_at
     from joined
 

@@ -11,7 +11,7 @@
 -- rejection; and every NULL key), then checks only the input rows whose key is not stored: each
 -- stored symbol's rows after its last stored day (the new day), every row of the others. Every check below
 -- looks at one (symbol, trade_date) key at a time, so checking whole keys equals a full refresh.
--- computed_at stamps the run that checked the row: stg_market_data restages a symbol when one of
+-- computed_at stamps the run that checked the row: int_market_data_adjusted readjusts a symbol when one of
 -- its rows was checked again after the symbol was staged, instead of comparing whole tables.
 {{ config(materialized='incremental', incremental_strategy=append_only_strategy(), on_schema_change='append_new_columns') }}
 {{ config(pre_hook="{{ delete_reloaded_market_data(source('trading_data', 'market_data'), [
