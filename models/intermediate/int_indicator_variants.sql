@@ -10,6 +10,7 @@
 -- symbols stg_market_data restaged (pre_hook delete_replayed_groups), then symbols with at least
 -- `history_rows` stored rows continue the recursions from the state stored on their last row,
 -- over a bounded slice of prices; every other changed symbol is computed from its first row.
+-- A run that adds a variant (a new strategy period) computes every symbol from its first row.
 -- depends_on: {{ ref('stg_market_data') }}
 {{ config(materialized='incremental', **daily_table_config(unique_key=['symbol', 'trade_date'])) }}
 {{ config(pre_hook="{{ delete_replayed_groups(ref('stg_market_data'), ['symbol'], ['symbol']) }}") }}
@@ -36,12 +37,20 @@
 {#- Resuming needs every recursion seeded (past its warm-up) at the anchor; the same bound as the
     indicators mart's. #}
 {%- set history_rows = [250, (longest | max) + 50] | max %}
-{%- set paths = ['full_history', 'resumed'] if is_incremental() else ['full_history'] %}
+{#- A variant added since the stored rows were written has no stored state to resume from (nor a
+    column: the anchors could not even read it). The run then computes every symbol from its first
+    row, as a first run does; the incremental write replaces the stored rows and appends the column. #}
+{%- set resumable = is_incremental() %}
+{%- if resumable and execute and var('se_offline_is_incremental', none) is none %}
+    {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list %}
+    {%- set resumable = state_columns | reject('in', stored_columns) | list | length == 0 %}
+{%- endif %}
+{%- set paths = ['full_history', 'resumed'] if resumable else ['full_history'] %}
 {#- Where a daily run looks (as in indicators.sql): stored rows from two weeks before the newest
     stored day, and staged rows newer than the newest stored stamp. #}
 {%- set recent_from = "cast('1900-01-01' as date)" %}
 {%- set stored_through = "cast('1900-01-01' as " ~ dbt.type_timestamp() ~ ")" %}
-{%- if is_incremental() and state_columns %}
+{%- if resumable and state_columns %}
     {%- if var('se_offline_is_incremental', none) is not none %}
         {%- set recent_from = dbt.dateadd('day', -14, '(select max(trade_date) from ' ~ this ~ ')') %}
         {%- set stored_through = '(select max(computed_at) from ' ~ this ~ ')' %}
@@ -71,7 +80,7 @@ final as (
 )
 {%- else %}
 
-{% if is_incremental() -%}
+{% if resumable -%}
 last_bar_indexes as (
 
     select

@@ -81,3 +81,28 @@ def test_indicators_mart_columns_do_not_depend_on_the_strategies(built_with_othe
             "select column_name from information_schema.columns"
             " where table_schema = 'strategy_data' and table_name = 'indicators' order by ordinal_position").fetchall()]
     assert built == documented
+
+
+def test_a_period_added_later_is_computed_for_every_stored_day(built_with_other_periods, tmp_path):
+    """An incremental run whose strategies need a variant the stored rows lack (RSI 10) computes it
+    for the whole history, as a full refresh would, instead of failing or leaving NULLs."""
+    added = [*NON_DEFAULT_STRATEGIES, {"id": "rsi_10", "type": "rsi_mean_reversion", "params": {"period": 10}}]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_DUCKDB_PATH", str(built_with_other_periods))
+        outcome = run_dbt(["run", "--select", "int_indicator_variants"], target_path=str(tmp_path / "target"),
+                          vars={"strategies": added})
+    assert outcome.success, outcome.error or outcome.failures
+    with connect(built_with_other_periods) as con:
+        rows = con.execute(
+            "select indicators.symbol, indicators.close, variants.rsi_10, variants.rsi_21"
+            " from strategy_data.indicators as indicators"
+            " inner join intermediate.int_indicator_variants as variants using (symbol, trade_date)"
+            " order by symbol, trade_date").df()
+    assert set(rows["symbol"]) == set(SYMBOLS)
+    for _, group in rows.groupby("symbol"):
+        close = group["close"].to_numpy(dtype=float)
+        for column, reference in {"rsi_10": talib.RSI(close, 10), "rsi_21": talib.RSI(close, 21)}.items():
+            mine = group[column].to_numpy(dtype=float)
+            assert np.array_equal(np.isnan(mine), np.isnan(reference)), column
+            known = ~np.isnan(reference)
+            assert np.max(np.abs(mine[known] - reference[known])) <= 1e-9, column
