@@ -103,7 +103,7 @@ COMPARED = [
     ("indicators", "sum(mfi_14)"),
     ("indicators", "sum(stoch_d)"),
     ("indicators", "sum(cci_20)"),
-    ("int_strategy_candidates", "count(*)"),
+    ("strategy_candidates", "count(*)"),
     ("signals", "count(*)"),
     ("signals", "sum(strength)"),
     ("trades", "count(*)"),

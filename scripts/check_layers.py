@@ -26,10 +26,6 @@ LAYER_RANKS = {"source": 0, "seed": 0, "staging": 1, "intermediate": 2, "marts":
 # Known backwards edges (model -> parent, by unique_id) tolerated until their fix lands; each entry
 # goes when its fix is merged, and the check must then pass with an empty allow-list.
 ALLOWED_BACKWARDS_EDGES: frozenset[tuple[str, str]] = frozenset({
-    # int_strategy_candidates reads the marts indicators and path_indicators; issue 15 renames it
-    # to the mart strategy_candidates (helper H1's branch). Delete both when merging that change.
-    ("model.strategy_engine.int_strategy_candidates", "model.strategy_engine.indicators"),
-    ("model.strategy_engine.int_strategy_candidates", "model.strategy_engine.path_indicators"),
     # int_performance_years (the per-year sums performance and walk_forward combine) reads the mart
     # equity_curve. Its fix is a move to the marts (e.g. models/marts/backtest/performance_years),
     # left to the change that owns performance's drawdown (issue 15, helper H3) to avoid a conflict.

@@ -1,7 +1,7 @@
 -- noqa: disable=LT02
 -- (sqlfluff mis-reads the indentation of SQL generated inside this Jinja-only macro.)
 {#-
-    delete_undeclared_param_sets(): a pre_hook of the incremental int_strategy_candidates. Deletes
+    delete_undeclared_param_sets(): a pre_hook of the incremental strategy_candidates. Deletes
     the stored rows of (strategy_id, param_set_id) pairs that are no longer enabled in the dbt var
     `strategies` (strategy_param_sets(enabled_only=true)), as a full refresh would drop them;
     positions and signals then drop the groups through delete_replayed_groups (no upstream rows).

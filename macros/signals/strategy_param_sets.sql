@@ -5,8 +5,9 @@
     Each declared strategy has: id, type, enabled (default true), params. params may also hold a
     trailing_stop mapping (strategy_stop_candidate), kept as given. A param given as a list
     is a grid axis; the sets are the cartesian product of all axes (axes taken in key order).
-    Every set is merged over the type's defaults (strategy_type_defaults), so its parameters are
-    complete, and gets
+    Every set is merged over the type's defaults (strategy_type(type).defaults, the type's file in
+    macros/strategies/), so its parameters are complete, is validated (the type's `problem`, and
+    max_holding_days >= 0; a problem fails compilation), and gets
         param_set_id = first 16 hex chars of md5(type || '|' || canonical JSON of the parameters)
     where the canonical JSON has sorted keys and integral numbers written as integers (20.0 -> 20).
     The id depends only on type and parameter values, never on the strategy id or the order of the
@@ -18,8 +19,12 @@
 {% macro strategy_param_sets(enabled_only=false) %}
     {%- set declared = var('strategies', []) -%}
     {%- if declared is string -%}
-        {#- sqlfluff renders var() as a placeholder string: lint against a one-strategy example. -#}
-        {%- set declared = [{'id': 'lint_example', 'type': 'sma_crossover', 'params': {'fast': [20, 50]}}] -%}
+        {#- sqlfluff renders var() as a placeholder string: lint against one default strategy per
+            discovered type (none under sqlfluff's own templater, which has no dbt context). -#}
+        {%- set declared = [] -%}
+        {%- for type_name in strategy_type_macros() | sort -%}
+            {%- do declared.append({'id': 'lint_' ~ type_name, 'type': type_name}) -%}
+        {%- endfor -%}
     {%- endif -%}
     {%- set expanded = [] -%}
     {%- set seen_ids = [] -%}
@@ -28,7 +33,7 @@
             {%- do exceptions.raise_compiler_error("strategy id declared twice: " ~ strategy.id) -%}
         {%- endif -%}
         {%- do seen_ids.append(strategy.id) -%}
-        {%- set defaults = strategy_type_defaults(strategy.type) -%}
+        {%- set defaults = strategy_type(strategy.type).defaults -%}
         {%- set given = strategy.get('params') or {} -%}
         {%- for key in given -%}
             {%- if key not in defaults and key != 'trailing_stop' -%}
@@ -56,7 +61,13 @@
         {%- endfor -%}
         {%- set enabled = strategy.get('enabled', true) -%}
         {%- for params in grid.combos -%}
-            {%- do validate_strategy_params(strategy.id, strategy.type, params) -%}
+            {%- set problem = strategy_type(strategy.type, params).problem -%}
+            {%- if problem is none and params.max_holding_days < 0 -%}
+                {%- set problem = 'max_holding_days must be >= 0' -%}
+            {%- endif -%}
+            {%- if problem is not none -%}
+                {%- do exceptions.raise_compiler_error("strategy " ~ strategy.id ~ " " ~ (params | tojson) ~ ": " ~ problem) -%}
+            {%- endif -%}
             {%- set canonical = params | tojson -%}
             {%- set fingerprint = strategy.type ~ '|' ~ canonical -%}
             {%- if local_md5 is defined -%}

@@ -25,23 +25,9 @@
     'rsi_average_gain_14', 'rsi_average_loss_14', 'atr_14',
     'plus_dm_sum_14', 'minus_dm_sum_14', 'true_range_sum_14', 'adx_14', 'obv',
 ] %}
-{#- Periods enabled strategies use beyond the defaults add columns (strategy_indicator_periods). #}
-{%- set extra = strategy_indicator_periods() %}
-{%- set longest = [200] %}
-{%- for period in extra.rsi %}
-    {%- do state_columns.extend(['rsi_average_gain_' ~ period, 'rsi_average_loss_' ~ period]) %}
-    {%- do longest.append(period) %}
-{%- endfor %}
-{%- for period in extra.ema %}
-    {%- do state_columns.append('ema_' ~ period) %}
-    {%- do longest.append(period) %}
-{%- endfor %}
-{%- for fast, slow, signal in extra.macd %}
-    {%- do state_columns.extend(['macd_fast_ema_' ~ fast ~ '_' ~ slow, 'macd_signal_' ~ fast ~ '_' ~ slow ~ '_' ~ signal]) %}
-    {%- do longest.append(slow + signal) %}
-{%- endfor %}
-{#- Resuming needs every recursion seeded at the anchor and every window inside the slice. #}
-{%- set history_rows = [250, (longest | max) + 50] | max %}
+{#- Resuming needs every recursion seeded at the anchor and every window inside the slice (the
+    longest, SMA 200, plus a margin). Other periods strategies need: int_indicator_variants. #}
+{%- set history_rows = 250 %}
 {%- set paths = ['full_history', 'resumed'] if is_incremental() else ['full_history'] %}
 {#- Where a daily run looks: stored rows from two weeks before the newest stored day (a symbol's
     last row is there unless it stopped trading), and staged rows newer than the newest stored
@@ -243,16 +229,6 @@ full_history_bars as (
         {{ directional_sum('minus_dm', 14, order_by=order, resume_from=state.get('minus_dm_sum_14')) }} as minus_dm_sum_14,
         {{ directional_sum('true_range', 14, order_by=order, resume_from=state.get('true_range_sum_14')) }} as true_range_sum_14,
         {{ obv('obv_step', order_by=order, resume_from=state.get('obv')) }} as obv
-        {%- for period in extra.ema %},
-        {{ ema('close', period, order_by=order, resume_from=state.get('ema_' ~ period)) }} as ema_{{ period }}
-        {%- endfor %}
-        {%- for period in extra.rsi %},
-        {{ rsi_average_gain('close_change', period, order_by=order, resume_from=state.get('rsi_average_gain_' ~ period)) }} as rsi_average_gain_{{ period }},
-        {{ rsi_average_loss('close_change', period, order_by=order, resume_from=state.get('rsi_average_loss_' ~ period)) }} as rsi_average_loss_{{ period }}
-        {%- endfor %}
-        {%- for fast, slow, signal in extra.macd %},
-        {{ macd_fast_ema('close', fast, slow, order_by=order, resume_from=state.get('macd_fast_ema_' ~ fast ~ '_' ~ slow)) }} as macd_fast_ema_{{ fast }}_{{ slow }}
-        {%- endfor %}
 {%- endset %}
 {#- The windows over the moving windows' values (CCI's mean deviation around the step-1 mean,
     slow %K and %D of the step-1 fast %K); the full path computes them in step 3's window pass. #}
@@ -319,12 +295,6 @@ full_history_bars as (
         macd_fast_ema - ema_26 as macd_line,
         {{ directional_index('plus_dm_sum_14', 'true_range_sum_14', 14) }} as plus_di_14,
         {{ directional_index('minus_dm_sum_14', 'true_range_sum_14', 14) }} as minus_di_14
-        {%- for period in extra.rsi %},
-        {{ rsi('rsi_average_gain_' ~ period, 'rsi_average_loss_' ~ period) }} as rsi_{{ period }}
-        {%- endfor %}
-        {%- for fast, slow, signal in extra.macd %},
-        macd_fast_ema_{{ fast }}_{{ slow }} - ema_{{ slow }} as macd_line_{{ fast }}_{{ slow }}_{{ signal }}
-        {%- endfor %}
     from {{ path }}_smoothed
 
 ),
@@ -340,10 +310,6 @@ full_history_bars as (
         {%- if not resumed %},
 {{ second_moving_windows }}
         {%- endif %}
-        {%- for fast, slow, signal in extra.macd %}
-        {%- set suffix = fast ~ '_' ~ slow ~ '_' ~ signal %},
-        {{ macd_signal('macd_line_' ~ suffix, slow, signal, order_by=order, resume_from=state.get('macd_signal_' ~ suffix)) }} as macd_signal_line_{{ suffix }}
-        {%- endfor %}
     from {{ path }}_combined
 
 ),
@@ -394,21 +360,6 @@ full_history_bars as (
         plus_dm_sum_14,
         minus_dm_sum_14,
         true_range_sum_14
-        {%- for period in extra.ema %},
-        ema_{{ period }}
-        {%- endfor %}
-        {%- for period in extra.rsi %},
-        rsi_{{ period }},
-        rsi_average_gain_{{ period }},
-        rsi_average_loss_{{ period }}
-        {%- endfor %}
-        {%- for fast, slow, signal in extra.macd %}
-        {%- set suffix = fast ~ '_' ~ slow ~ '_' ~ signal %},
-        case when bar_index >= {{ macd_first_row(slow, signal) }} then macd_line_{{ suffix }} end as macd_{{ suffix }},
-        case when bar_index >= {{ macd_first_row(slow, signal) }} then macd_signal_line_{{ suffix }} end as macd_signal_{{ suffix }},
-        case when bar_index >= {{ macd_first_row(slow, signal) }} then macd_line_{{ suffix }} - macd_signal_line_{{ suffix }} end as macd_hist_{{ suffix }},
-        macd_fast_ema_{{ fast }}_{{ slow }}
-        {%- endfor %}
 {%- endset %}
 
 -- The resumed path returns only the days after each anchor (the anchor row is stored already).

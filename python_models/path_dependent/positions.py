@@ -294,7 +294,7 @@ def _decided_batches(session, to_decide, state_columns):
 
 
 def model(dbt, session):
-    candidates = dbt.ref("int_strategy_candidates")
+    candidates = dbt.ref("strategy_candidates")
     if dbt.config.get("target_type") == "bigquery":
         grouped = candidates.select(*INPUT_COLUMNS).groupBy(*GROUP)
         return grouped.applyInPandas(positions_for_group, schema=OUTPUT_SCHEMA)

@@ -242,10 +242,10 @@ def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_ro
     # minutes after a full build tests only its own rows), the same null with a stamp of the coming
     # run (no earlier than its run_started_at: an hour ahead stands in for it) fails the run.
     warehouse = str(runner_env / "warehouse.duckdb")
-    corrupt = ("update intermediate.int_strategy_candidates set param_set_id = null, computed_at = {stamp} "
+    corrupt = ("update strategy_data.strategy_candidates set param_set_id = null, computed_at = {stamp} "
                "where trade_date = date '2022-01-27'")
     with duckdb.connect(warehouse) as con:
-        con.execute("create table main.kept_candidates as select * from intermediate.int_strategy_candidates "
+        con.execute("create table main.kept_candidates as select * from strategy_data.strategy_candidates "
                     "where trade_date = date '2022-01-27'")
         con.execute(corrupt.format(stamp="now()"))
     assert cli.main(["run", "--date", "2022-02-01", "--skip-validation"]) == 0
@@ -255,25 +255,25 @@ def test_daily_run_publishes_signals_first_reuses_the_parse_and_tests_its_own_ro
     with duckdb.connect(str(runner_env / OPS_FILE), read_only=True) as con:
         failures, = con.execute("select failures from ops.runs order by started_at desc limit 1").fetchone()
     with duckdb.connect(warehouse) as con:
-        con.execute("delete from intermediate.int_strategy_candidates where trade_date = date '2022-01-27'")
-        con.execute("insert into intermediate.int_strategy_candidates select * from main.kept_candidates")
+        con.execute("delete from strategy_data.strategy_candidates where trade_date = date '2022-01-27'")
+        con.execute("insert into strategy_data.strategy_candidates select * from main.kept_candidates")
     assert [f["node"] for f in json.loads(failures)] == [
         "test.strategy_engine.assert_signal_path_rows_pass_left_out_checks"]
 
     # Generic tests check the rows the invocation wrote: an invalid row stamped two hours ago is
     # not looked at, the same row with a stamp of the coming invocation fails.
     with duckdb.connect(str(runner_env / "warehouse.duckdb")) as con:
-        con.execute("update intermediate.int_strategy_candidates set strategy_type = 'not_a_type', "
+        con.execute("update strategy_data.strategy_candidates set strategy_type = 'not_a_type', "
                     "computed_at = now() - interval 2 hour where trade_date = date '2022-01-27'")
     job = DbtJob("local")
-    assert job.invoke(["test", "--select", "int_strategy_candidates"]).success
+    assert job.invoke(["test", "--select", "strategy_candidates"]).success
     with duckdb.connect(str(runner_env / "warehouse.duckdb")) as con:
-        con.execute("update intermediate.int_strategy_candidates set computed_at = now() + interval 1 hour "
+        con.execute("update strategy_data.strategy_candidates set computed_at = now() + interval 1 hour "
                     "where trade_date = date '2022-01-27'")
-    failed = job.invoke(["test", "--select", "int_strategy_candidates"])
+    failed = job.invoke(["test", "--select", "strategy_candidates"])
     assert not failed.success
     failed_tests = [r["unique_id"] for r in failed.failures]
-    assert failed_tests and all(".accepted_values_int_strategy" in uid for uid in failed_tests)
+    assert failed_tests and all(".accepted_strategy_types_strategy_candidates" in uid for uid in failed_tests)
 
 
 def test_daily_memory_limit_is_set_for_the_builds_after_the_parse(

@@ -30,12 +30,18 @@ from mart_baseline import (
 # ---- The table of issue 15's renames and moves (the lead fills it when merging) --------------------
 # Relations renamed: baseline model name -> model name now.
 RELATION_RENAMES: dict[str, str] = {
-    # "int_strategy_candidates": "strategy_candidates",
+    # intermediate -> mart, so that no intermediate model reads a mart (it reads indicators and
+    # path_indicators); analysts query it to see why a day was or was not a candidate
+    "int_strategy_candidates": "strategy_candidates",
 }
 # Columns renamed: (baseline model name, baseline column) -> column name now, in the (renamed) model.
 # Key columns too: rows are still sorted by the recorded key, read under its new names.
 COLUMN_RENAMES: dict[tuple[str, str], str] = {
-    # ("signals", "entry_date"): "entry_signal_date",
+    # signal-day names differ from trades' fill-day entry_date / holding_days (docs/SIGNALS.md)
+    ("signals", "entry_date"): "entry_signal_date",
+    ("signals", "holding_days"): "days_since_entry_signal",
+    ("positions", "entry_date"): "entry_signal_date",
+    ("positions", "holding_days"): "days_since_entry_signal",
 }
 # Columns moved out of a model: (baseline model name, baseline column) -> (model now, column there),
 # any model of the manifest, left-joined on the baseline model's key (under its current names), so a
@@ -45,7 +51,10 @@ MOVED_COLUMNS: dict[tuple[str, str], tuple[str, str]] = {
     # ("indicators", "rsi_21"): ("indicator_variants", "rsi_21"),
 }
 # Marts that exist now and did not before, with why they hold no recorded values.
-NEW_MARTS: dict[str, str] = {}
+NEW_MARTS: dict[str, str] = {
+    "portfolio_drawdown": "a view of equity_curve's portfolio rows with performance's drawdown rule, which the "
+    "report used to recompute in Python (its minimum equals performance.max_drawdown: test_report)",
+}
 # -----------------------------------------------------------------------------------------------------
 
 BASELINE = load()

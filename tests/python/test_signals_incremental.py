@@ -5,7 +5,8 @@ D+k with incremental runs; the tables then equal a full refresh to D+k. Then a c
 arrives late for one symbol and an old day's prices are corrected for another: the next
 incremental run recomputes exactly those symbols and again equals a full refresh.
 
-The tables compared: indicators, path_indicators, int_strategy_candidates, positions, signals
+The tables compared: indicators, int_indicator_variants, path_indicators, strategy_candidates,
+positions, signals
 (same keys, floats within 1e-9). The chain's run stamps (computed_at, generated_at) must stay
 unchanged for rows a run does not recompute.
 """
@@ -33,15 +34,16 @@ DAILY_STEPS = 3
 RUN_TIMESTAMPS = {"computed_at", "indicators_computed_at", "generated_at"}
 TABLES = {
     "indicators": ("strategy_data.indicators", ["symbol", "trade_date"]),
+    "int_indicator_variants": ("intermediate.int_indicator_variants", ["symbol", "trade_date"]),
     "path_indicators": ("strategy_data.path_indicators", ["symbol", "trade_date"]),
-    "int_strategy_candidates": (
-        "intermediate.int_strategy_candidates", ["strategy_id", "param_set_id", "symbol", "trade_date"]),
+    "strategy_candidates": (
+        "strategy_data.strategy_candidates", ["strategy_id", "param_set_id", "symbol", "trade_date"]),
     "positions": ("strategy_data.positions", ["strategy_id", "param_set_id", "symbol", "trade_date"]),
     "signals": ("strategy_data.signals", ["strategy_id", "param_set_id", "symbol", "signal_date"]),
 }
 # Each stamped table's run timestamp column (indicators: the contract the chain relies on).
-# The declared strategies plus two with non-default recursive periods, whose extra indicators
-# columns (rsi_21, ema_100, macd_8_21_5, ...) must resume like the default ones.
+# The declared strategies plus two with non-default recursive periods, whose int_indicator_variants
+# columns (rsi_21, ema_100, macd_8_21_5, ...) must resume like the indicators mart's.
 DECLARED = yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())["vars"]["strategies"]
 OTHER_PERIODS = [
     {"id": "rsi_21", "type": "rsi_mean_reversion", "enabled": True, "params": {"period": 21}},
@@ -55,8 +57,8 @@ DISABLED = {"strategies": [
     {**strategy, "enabled": strategy["enabled"] and strategy["id"] != DISABLED_STRATEGY}
     for strategy in STRATEGIES["strategies"]
 ]}
-STAMP = {"indicators": "computed_at", "int_strategy_candidates": "computed_at", "positions": "computed_at",
-         "signals": "generated_at"}
+STAMP = {"indicators": "computed_at", "int_indicator_variants": "computed_at", "strategy_candidates": "computed_at",
+         "positions": "computed_at", "signals": "generated_at"}
 
 
 def _dbt(args: list[str], target: Path) -> None:
@@ -189,7 +191,8 @@ def scenario(tmp_path_factory) -> Scenario:
 def test_daily_incremental_runs_equal_a_full_refresh(scenario):
     assert_tables_equal(scenario.daily, scenario.daily_refreshed)
     assert len(scenario.daily["signals"]) > 100
-    assert {"rsi_21", "ema_100", "macd_8_21_5", "macd_signal_8_21_5"} <= set(scenario.daily["indicators"].columns)
+    variant_columns = set(scenario.daily["int_indicator_variants"].columns)
+    assert {"rsi_21", "ema_100", "macd_8_21_5", "macd_signal_8_21_5"} <= variant_columns
 
 
 def test_daily_runs_write_only_the_new_day(scenario):
@@ -219,7 +222,7 @@ def test_late_corporate_action_and_corrected_price_equal_a_full_refresh(scenario
 
 
 def test_a_disabled_strategy_leaves_the_chain(scenario):
-    for name in ["int_strategy_candidates", "positions", "signals"]:
+    for name in ["strategy_candidates", "positions", "signals"]:
         assert (scenario.before_late[name]["strategy_id"] == DISABLED_STRATEGY).any(), name
         assert not (scenario.late[name]["strategy_id"] == DISABLED_STRATEGY).any(), name
 

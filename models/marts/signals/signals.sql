@@ -43,7 +43,7 @@ positions as (
 
 candidates as (
 
-    select * from {{ ref('int_strategy_candidates') }}
+    select * from {{ ref('strategy_candidates') }}
     -- Only the days of the positions read above (every day on a first build).
     where trade_date >= (select min(trade_date) from positions)
 

@@ -1,16 +1,20 @@
 -- One row per (strategy, parameter set, symbol, trading day) of every enabled strategy: the
 -- indicator values it compares, whether the day is an entry or exit candidate, and the strength.
--- Candidates are not yet signals: the position state machine (model `positions`) keeps only the
--- entries taken while flat and the exits taken while in a position.
+-- Analysts query it to see why a day was or was not an entry or exit candidate. Candidates are not
+-- yet signals: the position state machine (model `positions`) keeps only the entries taken while
+-- flat and the exits taken while in a position.
 -- The SQL below is generated per parameter set from the dbt var `strategies` at compile time, so
--- window frames carry literal periods and a new instance needs no SQL change.
--- Path-dependent inputs (SuperTrend direction, trailing-stop candidates) come from the
--- path_indicators mart, joined on (symbol, trade_date); only the columns some set uses.
+-- window frames carry literal periods and a new instance needs no SQL change. Each set's values
+-- and rules come from its type's file (macros/strategies/<type>.sql, via strategy_type()); the
+-- indicator inputs it declares are read from the indicators mart, int_indicator_variants (RSI,
+-- EMA and MACD periods the mart does not carry) and path_indicators (SuperTrend direction,
+-- trailing-stop candidates), joined on (symbol, trade_date); only the columns some set uses.
 -- Incremental (docs/SIGNALS.md): the pre_hook deletes the groups whose indicators were rewritten
 -- on or before their last stored day (late corporate action, corrected price); those and groups
 -- not stored yet are computed from their first row, the others only for days after their last
 -- stored day, reading the last `history_rows` stored days for crossings and rolling windows; of
--- indicators and path_indicators only the days from the earliest of those (symbol_read_from).
+-- indicators, int_indicator_variants and path_indicators only the days from the earliest of those
+-- (symbol_read_from).
 {{
     config(
         materialized='incremental',
@@ -25,25 +29,47 @@
     )
 }}
 {%- set param_sets = strategy_param_sets(enabled_only=true) %}
+{%- set type_specs = [] %}
+{%- for param_set in param_sets %}
+    {%- do type_specs.append(strategy_type(param_set.strategy_type, param_set.params)) %}
+{%- endfor %}
+{#- The path_indicators columns the sets read: trailing-stop candidates and SuperTrend inputs. #}
 {%- set path_columns = [] %}
 {%- for param_set in param_sets %}
     {%- set wanted = [strategy_stop_candidate(param_set.params)] %}
-    {%- if param_set.strategy_type == 'supertrend_trend' %}
-        {%- do wanted.append(strategy_indicator_columns(param_set.strategy_type, param_set.params).indicator_value) %}
-    {%- endif %}
+    {%- for bands in type_specs[loop.index0].inputs.get('supertrend') or [] %}
+        {%- do wanted.append(strategy_indicator_column('supertrend', bands, 'direction')) %}
+    {%- endfor %}
     {%- for column in wanted if column != 'null' and column not in path_columns %}
         {%- do path_columns.append(column) %}
     {%- endfor %}
 {%- endfor %}
+{#- The int_indicator_variants columns the sets read (periods the indicators mart does not carry). #}
+{%- set variants = indicator_variant_periods() %}
+{%- set variant_columns = [] %}
+{%- for period in variants.rsi %}
+    {%- do variant_columns.append('rsi_' ~ period) %}
+{%- endfor %}
+{%- for period in variants.ema %}
+    {%- do variant_columns.append('ema_' ~ period) %}
+{%- endfor %}
+{%- for triple in variants.macd %}
+    {%- for output in ['line', 'signal'] %}
+        {%- do variant_columns.append(strategy_indicator_column('macd', triple, output)) %}
+    {%- endfor %}
+{%- endfor %}
 {#- Stored rows a continued group re-reads: the previous row for crossings; when the set computes
     a rolling statistic here (strategy_rolling_stat: a window frame, 'preceding'), a whole window
-    (conservatively the longest period parameter of the set). #}
+    (conservatively the longest period among the set's sma and bollinger inputs). #}
 {%- set history_rows_by_set = [] %}
-{%- for param_set in param_sets %}
-    {%- set columns = strategy_indicator_columns(param_set.strategy_type, param_set.params) %}
+{%- for type_spec in type_specs %}
+    {%- set columns = type_spec.columns %}
     {%- set periods = [1] %}
-    {%- for name in ['fast', 'slow', 'period'] if param_set.params.get(name) is number %}
-        {%- do periods.append(param_set.params[name]) %}
+    {%- for period in type_spec.inputs.get('sma') or [] %}
+        {%- do periods.append(period) %}
+    {%- endfor %}
+    {%- for bands in type_spec.inputs.get('bollinger') or [] %}
+        {%- do periods.append(bands[0]) %}
     {%- endfor %}
     {%- set compared_sql = [columns.indicator_value, columns.entry_reference_value, columns.exit_reference_value, columns.filter_value] | join(' ') %}
     {%- do history_rows_by_set.append((periods | max) if 'preceding' in compared_sql else 1) %}
@@ -100,6 +126,12 @@ indicator_bars as (
 path_indicators as (
 
     select * from {{ ref('path_indicators') }}
+
+),
+
+indicator_variants as (
+
+    select * from {{ ref('int_indicator_variants') }}
 
 ),
 
@@ -233,7 +265,7 @@ unbounded_symbols as (
     where bounded_symbols.symbol is null
 
 ),
-{%- for cte, relation in [('read_bars', ref('indicators')), ('read_path_indicators', ref('path_indicators'))] %}
+{%- for cte, relation in [('read_bars', ref('indicators')), ('read_path_indicators', ref('path_indicators')), ('read_indicator_variants', ref('int_indicator_variants'))] %}
 
 {{ cte }} as (
 
@@ -273,6 +305,15 @@ read_path_indicators as (
     where symbol_read_from.symbol is null or path_indicators.trade_date >= symbol_read_from.first_read_date
 
 ),
+
+read_indicator_variants as (
+
+    select indicator_variants.*
+    from indicator_variants
+    left join symbol_read_from on indicator_variants.symbol = symbol_read_from.symbol
+    where symbol_read_from.symbol is null or indicator_variants.trade_date >= symbol_read_from.first_read_date
+
+),
 {%- endif %}
 {%- else %}
 
@@ -287,6 +328,12 @@ read_path_indicators as (
     select * from path_indicators
 
 ),
+
+read_indicator_variants as (
+
+    select * from indicator_variants
+
+),
 {%- endif %}
 
 indicators as (
@@ -297,16 +344,23 @@ indicators as (
         {%- for column in path_columns %},
         path_indicators.{{ column }}
         {%- endfor %}
+        {%- for column in variant_columns %},
+        indicator_variants.{{ column }}
+        {%- endfor %}
     from read_bars as indicator_bars
     left join read_path_indicators as path_indicators
         on
             indicator_bars.symbol = path_indicators.symbol
             and indicator_bars.trade_date = path_indicators.trade_date
+    left join read_indicator_variants as indicator_variants
+        on
+            indicator_bars.symbol = indicator_variants.symbol
+            and indicator_bars.trade_date = indicator_variants.trade_date
 
 ),
 {% for param_set in param_sets %}
-{%- set columns = strategy_indicator_columns(param_set.strategy_type, param_set.params) %}
-{%- set rules = strategy_rules(param_set.strategy_type) %}
+{%- set columns = type_specs[loop.index0].columns %}
+{%- set rules = strategy_rules(type_specs[loop.index0]) %}
 
 -- The rows this set computes: every row of new or replayed groups, the re-read history and the
 -- new days of continued groups.
