@@ -23,14 +23,9 @@ DEFAULT_MANIFEST = PROJECT_DIR / "target" / "ci" / "manifest.json"
 # Rank of each layer: a model may depend on nodes of its own rank or lower.
 LAYER_RANKS = {"source": 0, "seed": 0, "staging": 1, "intermediate": 2, "marts": 3}
 
-# Known backwards edges (model -> parent, by unique_id) tolerated until their fix lands; each entry
-# goes when its fix is merged, and the check must then pass with an empty allow-list.
-ALLOWED_BACKWARDS_EDGES: frozenset[tuple[str, str]] = frozenset({
-    # int_performance_years (the per-year sums performance and walk_forward combine) reads the mart
-    # equity_curve. Its fix is a move to the marts (e.g. models/marts/backtest/performance_years),
-    # left to the change that owns performance's drawdown (issue 15, helper H3) to avoid a conflict.
-    ("model.strategy_engine.int_performance_years", "model.strategy_engine.equity_curve"),
-})
+# Backwards edges (model -> parent, by unique_id) tolerated: none. An entry would be a known defect
+# with its reason beside it, removed when fixed.
+ALLOWED_BACKWARDS_EDGES: frozenset[tuple[str, str]] = frozenset()
 
 
 class UnknownLayerError(ValueError):

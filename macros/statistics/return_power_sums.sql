@@ -1,6 +1,6 @@
 {#-
     return_power_sums(): the aggregate list of the additive daily-return sums that performance's
-    windows are built from (int_performance_years per calendar year, performance's last_1y pass),
+    windows are built from (performance_years per calendar year, performance's last_1y pass),
     one expression per output column, comma separated, for the select list of a grouped query:
 
         trading_days n = count(*),  S_k = sum(r^k) for k = 1..4 (sum_return .. sum_return_fourth),

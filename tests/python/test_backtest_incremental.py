@@ -1,4 +1,4 @@
-"""Issue 13: the incremental backtest (trades, equity_curve, int_performance_years) and the marts
+"""Issue 13: the incremental backtest (trades, equity_curve, performance_years) and the marts
 read from it (performance, walk_forward) equal a full refresh, late data included.
 
 A warehouse with four sample symbols, cut after the first session of its last year, is built in
@@ -33,12 +33,12 @@ PORTFOLIO = "__PORTFOLIO__"
 TABLES = {
     "trades": ("strategy_data.trades", ["strategy_id", "param_set_id", "symbol", "entry_date"]),
     "equity_curve": ("strategy_data.equity_curve", ["strategy_id", "param_set_id", "symbol", "trade_date"]),
-    "int_performance_years": ("intermediate.int_performance_years",
+    "performance_years": ("strategy_data.performance_years",
                               ["strategy_id", "param_set_id", "symbol", "calendar_year"]),
     "performance": ("strategy_data.performance", ["strategy_id", "param_set_id", "symbol", "window"]),
     "walk_forward": ("strategy_data.walk_forward", ["strategy_id", "symbol", "oos_window"]),
 }
-STAMPED = ("trades", "equity_curve", "int_performance_years")  # the incremental ones, with computed_at
+STAMPED = ("trades", "equity_curve", "performance_years")  # the incremental ones, with computed_at
 STRATEGIES = {"strategies": yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text())["vars"]["strategies"]}
 DISABLED_STRATEGY = "bollinger_reversion"
@@ -169,14 +169,14 @@ def test_daily_incremental_runs_equal_a_full_refresh(scenario):
     assert_tables_equal(scenario.daily_steps[-1][1], scenario.daily_refreshed)
     assert scenario.daily_refreshed["trades"]["is_open"].any()
     assert (scenario.daily_refreshed["equity_curve"]["symbol"] == PORTFOLIO).any()
-    years = scenario.daily_refreshed["int_performance_years"]
+    years = scenario.daily_refreshed["performance_years"]
     assert years["year_max_underwater_days"].gt(0).any() and years["full_max_underwater_days"].gt(0).any()
 
 
 def test_daily_runs_cross_a_year_end(scenario):
     (first_before, _), (_, last_after) = scenario.daily_steps[0], scenario.daily_steps[-1]
-    old_years = first_before["int_performance_years"]["calendar_year"].max()
-    assert last_after["int_performance_years"]["calendar_year"].max() == old_years + 1
+    old_years = first_before["performance_years"]["calendar_year"].max()
+    assert last_after["performance_years"]["calendar_year"].max() == old_years + 1
 
 
 def test_daily_runs_write_only_the_new_day(scenario):
@@ -197,16 +197,16 @@ def test_daily_runs_write_only_the_new_day(scenario):
         assert len(reopened) > 0 and (reopened["computed_at_after"] > reopened["computed_at_before"]).all()
         assert (reopened["marked_date_after"] > reopened["marked_date_before"]).all()
         # Years: only each group's last year row is rewritten (or a new year row opened).
-        years = _merged(before["int_performance_years"], after["int_performance_years"],
-                        TABLES["int_performance_years"][1])
-        assert len(years) == len(before["int_performance_years"])
+        years = _merged(before["performance_years"], after["performance_years"],
+                        TABLES["performance_years"][1])
+        assert len(years) == len(before["performance_years"])
         last_year = years.groupby(["strategy_id", "param_set_id", "symbol"])["calendar_year"].transform("max")
         older = years[years["calendar_year"] < last_year]
         assert len(older) > 0 and (older["computed_at_before"] == older["computed_at_after"]).all()
         # what was written is the groups' last stored year rows or new year rows
-        year_keys = TABLES["int_performance_years"][1]
-        stamp = before["int_performance_years"]["computed_at"].max()
-        written = after["int_performance_years"][after["int_performance_years"]["computed_at"] > stamp]
+        year_keys = TABLES["performance_years"][1]
+        stamp = before["performance_years"]["computed_at"].max()
+        written = after["performance_years"][after["performance_years"]["computed_at"] > stamp]
         rewritten = written.merge(older[year_keys], on=year_keys)
         assert len(written) > 0 and len(rewritten) == 0
 

@@ -52,6 +52,8 @@ MOVED_COLUMNS: dict[tuple[str, str], tuple[str, str]] = {
 }
 # Marts that exist now and did not before, with why they hold no recorded values.
 NEW_MARTS: dict[str, str] = {
+    "performance_years": "was the intermediate int_performance_years (not recorded: only marts were), moved to the "
+    "marts because it reads equity_curve; its sums are what performance and walk_forward combine, both compared",
     "portfolio_drawdown": "a view of equity_curve's portfolio rows with performance's drawdown rule, which the "
     "report used to recompute in Python (its minimum equals performance.max_drawdown: test_report)",
 }

@@ -1,7 +1,7 @@
 -- Metrics per (strategy, param set, symbol or '__PORTFOLIO__', window) following empyrical: 252
 -- periods a year, sample standard deviation, Sortino downside deviation, drawdown from the running
 -- peak of an equity that starts at 1 in each window. The yearly, ytd and full windows combine the
--- per-year power sums and drawdown paths of int_performance_years; last_1y reads only the days of
+-- per-year power sums and drawdown paths of performance_years; last_1y reads only the days of
 -- its year from equity_curve. Central moments from power sums S_k = sum(r^k) over n days, m = S1/n:
 -- m2 = S2/n - m^2, m3 = S3/n - 3 m S2/n + 2 m^3, m4 = S4/n - 4 m S3/n + 6 m^2 S2/n - 3 m^4.
 {% set periods = 252 %}
@@ -10,7 +10,7 @@ with
 
 performance_years as (
 
-    select * from {{ ref('int_performance_years') }}
+    select * from {{ ref('performance_years') }}
 
 ),
 

@@ -1,13 +1,13 @@
 -- For every strategy and symbol (or portfolio) and each calendar year with enough history: the
 -- parameter set with the best Sharpe ratio over the preceding in-sample years, and how it did
 -- out of sample in that year (from performance). The in-sample Sharpe combines the per-year sums of
--- int_performance_years: mean m = S1/n, sample variance (S2 - m S1) / (n - 1).
+-- performance_years: mean m = S1/n, sample variance (S2 - m S1) / (n - 1).
 {% set in_sample_years = var('walk_forward_in_sample_years', 2) %}
 with
 
 performance_years as (
 
-    select * from {{ ref('int_performance_years') }}
+    select * from {{ ref('performance_years') }}
 
 ),
 

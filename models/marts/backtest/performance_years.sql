@@ -4,7 +4,7 @@
 -- walk_forward into its in-sample years, so neither cross-joins windows with days: the moments
 -- follow from the sums (central moments from power sums), the full window's drawdown and longest
 -- underwater spell from the minimum and maximum over its years.
--- Incremental (int_performance_years.yml): each row also stores the state of both windows at its
+-- Incremental (performance_years.yml): each row also stores the state of both windows at its
 -- end_date (full-history day count, log growth, running peak and current underwater run; the year's
 -- running peak and current underwater run). The pre_hook deletes the groups that equity_curve
 -- replayed or dropped; every other group reads only the equity_curve days after its stored
