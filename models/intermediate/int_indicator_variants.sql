@@ -7,13 +7,13 @@
 -- Without variants the model is empty.
 --
 -- Incremental, resuming like the indicators mart (docs/INCREMENTAL.md): a daily run deletes the
--- symbols stg_market_data restaged (pre_hook delete_replayed_groups), then symbols with at least
+-- symbols int_market_data_adjusted readjusted (pre_hook delete_replayed_groups), then symbols with at least
 -- `history_rows` stored rows continue the recursions from the state stored on their last row,
 -- over a bounded slice of prices; every other changed symbol is computed from its first row.
 -- A run that adds a variant (a new strategy period) computes every symbol from its first row.
--- depends_on: {{ ref('stg_market_data') }}
+-- depends_on: {{ ref('int_market_data_adjusted') }}
 {{ config(materialized='incremental', **daily_table_config(unique_key=['symbol', 'trade_date'])) }}
-{{ config(pre_hook="{{ delete_replayed_groups(ref('stg_market_data'), ['symbol'], ['symbol']) }}") }}
+{{ config(pre_hook="{{ delete_replayed_groups(ref('int_market_data_adjusted'), ['symbol'], ['symbol']) }}") }}
 {%- set variants = indicator_variant_periods() %}
 {#- A variant MACD's line subtracts its slow EMA, computed here even when the mart carries it. #}
 {%- set ema_periods = variants.ema | list %}
@@ -144,7 +144,7 @@ slice_prices as (
         prices.close,
         prices.volume,
         slice_starts.first_bar_index
-    from {{ ref('stg_market_data') }} as prices
+    from {{ ref('int_market_data_adjusted') }} as prices
     inner join slice_starts
         on
             prices.symbol = slice_starts.symbol
@@ -176,7 +176,7 @@ resumed_bars as (
 changed_symbols as (
 
     select distinct symbol
-    from {{ ref('stg_market_data') }}
+    from {{ ref('int_market_data_adjusted') }}
     where computed_at > {{ stored_through }}
 
 ),
@@ -200,7 +200,7 @@ full_history_prices as (
         low,
         close,
         volume
-    from {{ ref('stg_market_data') }}
+    from {{ ref('int_market_data_adjusted') }}
     where symbol in (select full_history_symbols.symbol from full_history_symbols)
 
 ),
