@@ -229,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "--dbt-child":
         return _run_dbt_offline(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds for the whole check (a guard against a hung compile; an idle machine needs about 60 s)")
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="seconds for the whole check (a guard against a hung compile; idle: about 60 s)")
     parser.add_argument("--skip-compile", action="store_true", help="check the existing target/bigquery")
     options = parser.parse_args(argv)
     started = time.monotonic()
