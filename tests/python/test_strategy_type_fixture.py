@@ -79,7 +79,8 @@ def reference(warehouse: Path) -> tuple[list[tuple], pd.DataFrame]:
     """Signals and entry/exit candidates with strengths, from the staged prices and TA-Lib."""
     with connect(warehouse) as con:
         prices = con.execute(
-            "select symbol, trade_date, close from intermediate.int_market_data_adjusted order by symbol, trade_date").df()
+            "select symbol, trade_date, close from intermediate.int_market_data_adjusted"
+            " order by symbol, trade_date").df()
     prices["trade_date"] = pd.to_datetime(prices["trade_date"]).dt.date
     signals, candidates = [], []
     for strategy in STRATEGIES:
