@@ -19,6 +19,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from strategy_engine.schemas import SOURCE_SCHEMA
+
 SCHEMA = "reference_bench"
 VECTORBT_SCHEMA = "reference_vectorbt"
 COST_PER_SIDE = 0.0012  # roughly STT + stamp duty + charges of Indian delivery trades
@@ -26,9 +28,9 @@ MAX_HOLDING_DAYS = 20
 SYMBOLS_PER_WRITE = 100
 STRATEGIES = ("sma_crossover", "rsi_mean_reversion", "macd_momentum", "bollinger_reversion")
 
-MARKET_QUERY = """
+MARKET_QUERY = f"""
     select symbol, trade_date, open, high, low, close, cast(volume as double) as volume
-    from trading_data.market_data
+    from {SOURCE_SCHEMA}.market_data
     order by symbol, trade_date
 """
 
@@ -263,7 +265,7 @@ def run_talib_sar(con: duckdb.DuckDBPyConnection) -> Timing:
     timing = Timing()
     started = time.perf_counter()
     market = _timed(timing, "read", lambda: con.execute(
-        "select symbol, trade_date, high, low from trading_data.market_data order by symbol, trade_date").df())
+        f"select symbol, trade_date, high, low from {SOURCE_SCHEMA}.market_data order by symbol, trade_date").df())
     results: list[np.ndarray] = []
 
     def compute() -> None:

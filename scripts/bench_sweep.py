@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from strategy_engine.schemas import MARTS_SCHEMA, SOURCE_SCHEMA
+
 SWEEP_STRATEGY_ID = "sma_crossover_grid"
 FAST_PERIODS = list(range(10, 56, 5))  # 10, 15, ..., 55
 SLOW_PERIODS = list(range(100, 191, 10))  # 100, 110, ..., 190
@@ -38,7 +40,7 @@ def performance_param_sets(database: Path) -> int:
     """How many of the grid's parameter sets have `performance` rows after our build."""
     try:
         with duckdb.connect(str(database), read_only=True) as con:
-            row = con.execute("select count(distinct param_set_id) from strategy_data.performance "
+            row = con.execute(f"select count(distinct param_set_id) from {MARTS_SCHEMA}.performance "
                               "where strategy_id = ?", [SWEEP_STRATEGY_ID]).fetchone()
     except duckdb.CatalogException:  # the build stopped before performance existed
         return 0
@@ -47,7 +49,7 @@ def performance_param_sets(database: Path) -> int:
 
 def _wide(database: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     with duckdb.connect(str(database), read_only=True) as con:
-        market = con.execute("select trade_date, symbol, open, close from trading_data.market_data "
+        market = con.execute(f"select trade_date, symbol, open, close from {SOURCE_SCHEMA}.market_data "
                              "order by symbol, trade_date").df()
     wide = market.pivot(index="trade_date", columns="symbol")
     return wide["close"], wide["open"]

@@ -43,6 +43,8 @@ from typing import Any
 
 import duckdb
 
+from strategy_engine.schemas import SOURCE_SCHEMA
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 EMULATOR_VENV = PROJECT_DIR / ".venv-emulator"
 EMULATOR_SERVER = PROJECT_DIR / "scripts" / "bigquery_emulator_server.py"  # crucible serve + DELETE
@@ -299,11 +301,11 @@ def build_duckdb_reference(env: dict[str, str], warehouse_path: Path) -> None:
     with duckdb.connect(str(warehouse_path)) as warehouse:
         kept = ", ".join(f"'{symbol}'" for symbol in SYMBOLS)
         for table in SOURCE_TABLES:
-            warehouse.execute(f"delete from trading_data.{table} where symbol not in ({kept})")
+            warehouse.execute(f"delete from {SOURCE_SCHEMA}.{table} where symbol not in ({kept})")
         # The sample ships no late corporate action; this one repeats the seeded EICHERMOT split so
         # that the source-table path of stg_corporate_actions runs without changing any price.
         warehouse.execute(
-            "insert into trading_data.corporate_actions values"
+            f"insert into {SOURCE_SCHEMA}.corporate_actions values"
             " ('EICHERMOT', date '2020-08-24', 'split', 1, 10, 0.1, 'bigquery_emulator.py', timestamp '2026-01-01'),"
             f" ('{LATE_ACTION_SYMBOL}', date '2019-06-03', 'split', 1, 2, 0.5, 'late', timestamp '2026-01-02')"
         )
@@ -349,14 +351,14 @@ def run_on_emulator(port: int, env: dict[str, str], warehouse_path: Path, unit_t
             )
     with duckdb.connect(str(warehouse_path), read_only=True) as warehouse:
         cutoff = warehouse.execute(
-            "select distinct trade_date from trading_data.market_data order by trade_date desc"
+            f"select distinct trade_date from {SOURCE_SCHEMA}.market_data order by trade_date desc"
             f" limit 1 offset {DAILY_RUN_DAYS}"
         ).fetchall()[0][0]
-        actions = f"{PROJECT}.trading_data.corporate_actions"
-        rows = f"select * from trading_data.corporate_actions where not ({LATE_ACTION})"
+        actions = f"{PROJECT}.{SOURCE_SCHEMA}.corporate_actions"
+        rows = f"select * from {SOURCE_SCHEMA}.corporate_actions where not ({LATE_ACTION})"
         log(f"loaded {copy_table(warehouse, rows, client, actions)} rows into {actions}")
-        market_data = f"{PROJECT}.trading_data.market_data"
-        rows = f"select * from trading_data.market_data where trade_date <= date '{cutoff}'"
+        market_data = f"{PROJECT}.{SOURCE_SCHEMA}.market_data"
+        rows = f"select * from {SOURCE_SCHEMA}.market_data where trade_date <= date '{cutoff}'"
         log(f"loaded {copy_table(warehouse, rows, client, market_data)} rows into {market_data} up to {cutoff}")
         copy_python_models(warehouse, client, python_models, f"trade_date <= date '{cutoff}'", None)
     build = ["build", *common, "--exclude", PYTHON_MODELS, "--exclude-resource-type", "unit_test"]
@@ -371,10 +373,10 @@ def run_on_emulator(port: int, env: dict[str, str], warehouse_path: Path, unit_t
         if node["config"]["materialized"] == "incremental" and node.get("language") == "sql"
     )
     with duckdb.connect(str(warehouse_path), read_only=True) as warehouse:
-        rows = f"select * from trading_data.market_data where trade_date > date '{cutoff}'"
+        rows = f"select * from {SOURCE_SCHEMA}.market_data where trade_date > date '{cutoff}'"
         count = copy_table(warehouse, rows, client, market_data)
         log(f"daily run: loaded the {count} rows of the {DAILY_RUN_DAYS} days after {cutoff}")
-        rows = f"select * from trading_data.corporate_actions where {LATE_ACTION}"
+        rows = f"select * from {SOURCE_SCHEMA}.corporate_actions where {LATE_ACTION}"
         log(f"daily run: loaded {copy_table(warehouse, rows, client, actions)} late corporate action ({LATE_ACTION})")
         now = datetime.now(UTC).replace(tzinfo=None)
         replayed = f"trade_date > date '{cutoff}' or symbol = '{LATE_ACTION_SYMBOL}'"

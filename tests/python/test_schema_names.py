@@ -85,8 +85,10 @@ def _strings_outside_docstrings(path: Path) -> list[tuple[int, str]]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
 
 
-# The scripts that read marts for users (README tables); the benchmark's scripts are not scanned yet.
-MART_READING_SCRIPTS = ["performance_table.py", "signal_counts.py"]
+# The scripts that read the source or the marts: the README tables', the benchmark's, the emulator
+# comparison and the results baseline.
+MART_READING_SCRIPTS = ["performance_table.py", "signal_counts.py", "bench_sweep.py", "bench_reference.py",
+                        "bigquery_emulator.py", "mart_baseline.py"]
 
 
 def test_no_python_module_spells_a_schema_name() -> None:
