@@ -1,7 +1,8 @@
 """Issue 15 "nothing changes in the results": a compact baseline of every mart built on the sample.
 
 The baseline (tests/fixtures/mart_baseline.json) holds, for every model in the marts schema of the
-manifest (plus int_strategy_candidates, which issue 15 turns into a mart), its key, its row count and
+manifest (the recorded file also holds int_strategy_candidates, an intermediate model when it was
+recorded, since renamed to the mart strategy_candidates), its key, its row count and
 a fingerprint of every column's values with the rows sorted by that key. Run stamps (computed_at,
 generated_at, ...) are left out: they differ per run.
 
@@ -37,9 +38,6 @@ from strategy_engine.schemas import MARTS_SCHEMA
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 BASELINE_PATH = PROJECT_DIR / "tests" / "fixtures" / "mart_baseline.json"
 MART_SCHEMA = MARTS_SCHEMA
-# Recorded in the baseline under its name before issue 15 made it the mart strategy_candidates
-# (an intermediate model then); absent from today's manifests.
-EXTRA_MODELS = ("int_strategy_candidates",)
 # Columns stamped with the time of the run that wrote the row, never a result.
 RUN_STAMPS = frozenset({"computed_at", "generated_at", "indicators_computed_at", "loaded_at", "created_at"})
 FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT", "REAL"})
@@ -68,9 +66,9 @@ def all_models(manifest: Mapping) -> dict[str, tuple[str, str]]:
 
 
 def mart_models(manifest: Mapping) -> dict[str, tuple[str, str]]:
-    """Model name -> (schema, relation name) for every mart and EXTRA_MODELS, from the manifest."""
+    """Model name -> (schema, relation name) for every mart, from the manifest."""
     return {name: where for name, where in all_models(manifest).items()
-            if where[0] == MART_SCHEMA or name in EXTRA_MODELS}
+            if where[0] == MART_SCHEMA}
 
 
 def model_key(manifest: Mapping, name: str) -> tuple[str, ...]:
