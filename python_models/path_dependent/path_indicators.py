@@ -1,8 +1,9 @@
 """Path-dependent indicators (Parabolic SAR, SuperTrend, chandelier exit) per (symbol, trade_date).
 
 The logic lives in the pure functions of ``strategy_compute.path``; this model only reads the
-adjusted prices, applies them one symbol at a time and returns the rows. Parameters come from
-the dbt var ``path_indicator_params`` (handed in as JSON by path_indicators.yml).
+adjusted prices, applies them one symbol at a time and returns the rows. The parameter sets and
+their column names are the rows of int_path_indicator_columns (named there from the dbt var
+``path_indicator_params`` by the macro path_indicator_columns()).
 
 - DuckDB, first build or --full-refresh: every symbol from its first row.
 - DuckDB, incremental: each symbol continues from the state stored on its last row and only its
@@ -15,7 +16,6 @@ the dbt var ``path_indicator_params`` (handed in as JSON by path_indicators.yml)
   merge on (symbol, trade_date) makes that equal to a full refresh).
 """
 
-import json
 from datetime import UTC, datetime
 
 PRICE_COLUMNS = ["symbol", "trade_date", "high", "low", "close"]
@@ -217,11 +217,12 @@ def _full_build(session, prices, params, computed_at):
 def model(dbt, session):
     from strategy_compute.path import PathIndicatorParams
 
-    # dbt only hands a Python model the config keys it reads in a plain dbt.config.get(...) call.
-    raw_params = dbt.config.get("path_indicator_params")
-    params = PathIndicatorParams.from_config(json.loads(raw_params or "{}"))
+    configured = dbt.ref("int_path_indicator_columns")
+    on_spark = dbt.config.get("target_type") == "bigquery"
+    column_rows = configured.toPandas() if on_spark else configured.df()
+    params = PathIndicatorParams.from_column_rows(column_rows.to_dict("records"))
     staged = dbt.ref("int_market_data_adjusted")
-    if dbt.config.get("target_type") == "bigquery":
+    if on_spark:
         return _spark_model(staged, params)
     # The run stamp of the rows written (a Python model cannot read dbt's run_started_at): later
     # than every staged row this run read, earlier than any row a later run stages.

@@ -14,12 +14,11 @@ from strategy_compute.path.frame import (
     path_indicators_for_symbol,
     state_from_stored,
 )
-from strategy_compute.path.params import DEFAULT_PARAMS, PathIndicatorParams
+from strategy_compute.path.params import PathIndicatorParams
 from strategy_compute.path.psar import PsarState, psar, psar_arrays
 from strategy_compute.path.supertrend import SupertrendState, supertrend, supertrend_arrays
 
 __all__ = [
-    "DEFAULT_PARAMS",
     "AtrState",
     "ChandelierState",
     "PathIndicatorParams",

@@ -1,42 +1,27 @@
-"""Parameter sets of the path indicators (dbt var ``path_indicator_params``) and their column names.
+"""Parameter sets of the path indicators and the columns they write.
 
-Each indicator takes a list of parameter sets; every set adds columns (never rows), so the mart
-stays one row per (symbol, trade_date). The first PSAR set writes ``psar``/``psar_is_long`` and
-the first SuperTrend set writes ``supertrend_direction``; later sets carry their parameters in
-the column name (``psar_0p03_0p3``, ``supertrend_direction_7_2``). SuperTrend lines and chandelier
-levels always carry them (``supertrend_10_3``, ``chandelier_long_22_3``).
+The sets and their column names come from the dbt model int_path_indicator_columns, whose rows the
+macro path_indicator_columns() writes from the dbt var ``path_indicator_params``: that macro is the
+one home of the naming rule (``psar``/``psar_is_long`` and ``supertrend_direction`` for the first
+sets, ``supertrend_10_3``, ``chandelier_long_22_3``, ``psar_0p03_0p3`` ...). Here a set only carries
+the names it is given; the state columns an incremental run continues from are named after the
+set's value column (``supertrend_10_3_atr``), which no SQL reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-DEFAULT_PARAMS: dict[str, list[dict[str, float]]] = {
-    "psar": [{"acceleration": 0.02, "maximum": 0.2}],
-    "supertrend": [{"period": 10, "multiplier": 3}],
-    "chandelier_long": [{"period": 22, "multiplier": 3}],
-}
-
-
-def _token(value: float) -> str:
-    return f"{value:g}".replace(".", "p").replace("-", "m")
 
 
 @dataclass(frozen=True)
 class PsarParams:
     acceleration: float
     maximum: float
-    primary: bool
-
-    @property
-    def value_column(self) -> str:
-        return "psar" if self.primary else f"psar_{_token(self.acceleration)}_{_token(self.maximum)}"
-
-    @property
-    def trend_column(self) -> str:
-        return "psar_is_long" if self.primary else f"psar_is_long_{_token(self.acceleration)}_{_token(self.maximum)}"
+    value_column: str
+    trend_column: str
 
     @property
     def state_columns(self) -> tuple[str, str, str]:
@@ -52,16 +37,8 @@ class PsarParams:
 class SupertrendParams:
     period: int
     multiplier: float
-    primary: bool
-
-    @property
-    def value_column(self) -> str:
-        return f"supertrend_{self.period}_{_token(self.multiplier)}"
-
-    @property
-    def direction_column(self) -> str:
-        suffix = "" if self.primary else f"_{self.period}_{_token(self.multiplier)}"
-        return f"supertrend_direction{suffix}"
+    value_column: str
+    direction_column: str
 
     @property
     def state_columns(self) -> tuple[str, str, str]:
@@ -73,10 +50,7 @@ class SupertrendParams:
 class ChandelierParams:
     period: int
     multiplier: float
-
-    @property
-    def value_column(self) -> str:
-        return f"chandelier_long_{self.period}_{_token(self.multiplier)}"
+    value_column: str
 
     @property
     def atr_column(self) -> str:
@@ -90,18 +64,31 @@ class PathIndicatorParams:
     chandelier_long: tuple[ChandelierParams, ...]
 
     @classmethod
-    def from_config(cls, raw: Mapping[str, Any] | None) -> PathIndicatorParams:
-        merged = {**DEFAULT_PARAMS, **(raw or {})}
+    def from_column_rows(cls, rows: Iterable[Mapping[str, Any]]) -> PathIndicatorParams:
+        """The sets of int_path_indicator_columns' rows (indicator, set_index, family, column_name,
+        period, multiplier, acceleration, maximum), in set order."""
+        sets: dict[tuple[str, int], dict[str, Any]] = {}
+        for row in rows:
+            key = (str(row["indicator"]), int(row["set_index"]))
+            sets.setdefault(key, dict(row))[f"{row['family']}_column"] = str(row["column_name"])
+        ordered = [sets[key] for key in sorted(sets, key=lambda key: key[1])]
+
+        def of(indicator: str) -> list[dict[str, Any]]:
+            return [s for s in ordered if s["indicator"] == indicator]
+
         return cls(
             psar=tuple(
-                PsarParams(float(s["acceleration"]), float(s["maximum"]), i == 0) for i, s in enumerate(merged["psar"])
+                PsarParams(float(s["acceleration"]), float(s["maximum"]), s["psar_column"], s["psar_is_long_column"])
+                for s in of("psar")
             ),
             supertrend=tuple(
-                SupertrendParams(int(s["period"]), float(s["multiplier"]), i == 0)
-                for i, s in enumerate(merged["supertrend"])
+                SupertrendParams(_whole(s["period"]), float(s["multiplier"]), s["supertrend_column"],
+                                 s["supertrend_direction_column"])
+                for s in of("supertrend")
             ),
             chandelier_long=tuple(
-                ChandelierParams(int(s["period"]), float(s["multiplier"])) for s in merged["chandelier_long"]
+                ChandelierParams(_whole(s["period"]), float(s["multiplier"]), s["chandelier_long_column"])
+                for s in of("chandelier_long")
             ),
         )
 
@@ -130,3 +117,11 @@ class PathIndicatorParams:
         """Rows a symbol needs before every recursion is past its seeding (and PSAR has started)."""
         periods = [s.period for s in self.supertrend] + [c.period for c in self.chandelier_long]
         return max([1, *periods]) + 1
+
+
+def _whole(value: Any) -> int:
+    """A period read back from a table (pandas may hand an integer column with NULLs as float)."""
+    number = float(value)
+    if math.isnan(number) or number != int(number):
+        raise ValueError(f"a path indicator period must be a whole number, got {value!r}")
+    return int(number)

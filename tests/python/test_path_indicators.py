@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import talib
+from path_indicator_sets import configured_path_params
 
 from strategy_compute.path import (
-    PathIndicatorParams,
     chandelier_long_arrays,
     path_indicators,
     path_indicators_for_symbol,
@@ -195,7 +195,7 @@ def test_frame_functions_are_pure_and_keep_the_index():
     high, low, close = random_walk(100, 17)
     prices = pd.DataFrame({"high": high, "low": low, "close": close}, index=range(1000, 1100))
     before = prices.copy()
-    params = PathIndicatorParams.from_config(None)
+    params = configured_path_params()
     out = path_indicators_for_symbol(prices, params)
     pd.testing.assert_frame_equal(prices, before)
     assert list(out.index) == list(prices.index)
@@ -206,10 +206,11 @@ def test_frame_functions_are_pure_and_keep_the_index():
 
 
 def test_extra_parameter_sets_add_columns():
-    params = PathIndicatorParams.from_config(
+    params = configured_path_params(
         {
             "psar": [{"acceleration": 0.02, "maximum": 0.2}, {"acceleration": 0.03, "maximum": 0.3}],
             "supertrend": [{"period": 10, "multiplier": 3}, {"period": 7, "multiplier": 2.5}],
+            "chandelier_long": [{"period": 22, "multiplier": 3}],
         }
     )
     names = [name for name, _ in params.output_columns()]
@@ -229,7 +230,7 @@ def test_many_symbols_are_computed_independently():
         frames.append(pd.DataFrame({"symbol": f"S{number}", "trade_date": dates, "high": high, "low": low,
                                     "close": close}))
     shuffled = pd.concat(frames).sample(frac=1.0, random_state=0)
-    out = path_indicators(shuffled, PathIndicatorParams.from_config(None))
+    out = path_indicators(shuffled, configured_path_params())
     for number, frame in enumerate(frames):
         mine = out[out["symbol"] == f"S{number}"]
         assert_same(mine["psar"].to_numpy(), talib.SAR(frame["high"].to_numpy(), frame["low"].to_numpy(), 0.02, 0.2))
@@ -270,7 +271,7 @@ def test_model_psar_equals_talib_on_the_sample(built_sample):
 
 def test_model_table_equals_the_pure_function_on_the_sample(built_sample):
     prices, table = built_sample
-    expected = path_indicators(prices, PathIndicatorParams.from_config(None))
+    expected = path_indicators(prices, configured_path_params())
     expected["trade_date"] = expected["trade_date"].dt.date
     actual = table.copy()
     actual["trade_date"] = pd.to_datetime(actual["trade_date"]).dt.date
@@ -331,24 +332,27 @@ def test_incremental_run_equals_full_refresh_including_a_late_corporate_action(t
 def test_sql_and_python_name_a_supertrend_column_alike(tmp_path, warehouse_path) -> None:
     """Issue 15 (column naming of parameterised indicators in two places): the macro named a
     multiplier of 3.0 '3p0' while the Python model wrote '3' (f"{x:g}"), so a strategy asking for
-    supertrend(10, 3.0) referenced a column that does not exist."""
+    supertrend(10, 3.0) referenced a column that does not exist. Both now read one rule, the macro
+    path_indicator_columns(): strategies through path_indicator_column(), the Python model through
+    the rows of int_path_indicator_columns."""
     import json
 
     from dbt.cli.main import dbtRunner
 
-    from strategy_compute.path.params import DEFAULT_PARAMS, SupertrendParams
     from strategy_engine.paths import PROFILES_DIR, PROJECT_DIR
 
     sets = [{"period": 10, "multiplier": 3}, {"period": 14, "multiplier": 3.0}, {"period": 7, "multiplier": 2.5}]
+    configured = {"psar": [{"acceleration": 0.02, "maximum": 0.2}], "supertrend": sets,
+                  "chandelier_long": [{"period": 22, "multiplier": 3}]}
     sql = " union all ".join(
         f"select '{{{{ path_indicator_column('supertrend', {s['period']}, {s['multiplier']}, 'supertrend') }}}}' "
         f"as name, {i} as position" for i, s in enumerate(sets))
     shown = dbtRunner().invoke([
         "show", "--inline", f"select name from ({sql}) order by position", "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROFILES_DIR), "--target-path", str(tmp_path / "target"), "--quiet",
-        "--vars", json.dumps({"path_indicator_params": {**DEFAULT_PARAMS, "supertrend": sets}}),
+        "--vars", json.dumps({"path_indicator_params": configured}),
     ])
     assert shown.success, shown.exception
     from_sql = [row[0] for row in shown.result.results[0].agate_table.rows]
-    from_python = [SupertrendParams(s["period"], s["multiplier"], i == 0).value_column for i, s in enumerate(sets)]
+    from_python = [s.value_column for s in configured_path_params(configured).supertrend]
     assert from_sql == from_python == ["supertrend_10_3", "supertrend_14_3", "supertrend_7_2p5"]

@@ -14,8 +14,9 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from path_indicator_sets import configured_path_params
 
-from strategy_compute.path import PathIndicatorParams, path_indicators
+from strategy_compute.path import path_indicators
 from strategy_engine.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.slow
@@ -42,7 +43,7 @@ def test_spark_apply_in_pandas_equals_the_pandas_path(monkeypatch):
             "high": close * 1.01, "low": close * 0.99, "close": close,
         }))
     prices = pd.concat(frames, ignore_index=True)
-    params = PathIndicatorParams.from_config(None)
+    params = configured_path_params()
     spark = pyspark_sql.SparkSession.builder.master("local[2]").appName("path_indicators_test").getOrCreate()
     try:
         result = load_model_module()._spark_model(spark.createDataFrame(prices), params).toPandas()
