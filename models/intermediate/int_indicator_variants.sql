@@ -143,20 +143,9 @@ final as (
         {%- endfor %}
 {%- endset %}
 
--- The resumed path returns only the days after each anchor (the anchor row is stored already).
 new_rows as (
-{%- for path in paths %}
 
-    select
-{{ published_columns }}
-    from {{ path }}_second_order
-    {%- if path == 'resumed' %}
-    where steps_after_anchor > 0
-    {%- endif %}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-{%- endfor %}
+    {{ resumable_indicator_rows(paths, published_columns) }}
 
 ),
 
