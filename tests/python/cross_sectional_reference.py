@@ -22,6 +22,16 @@ import math
 import numpy as np
 import pandas as pd
 
+from strategy_engine.paths import PROJECT_DIR
+
+TYPES = ("sector_rotation", "cross_sectional_momentum")
+
+
+def seed_sectors() -> dict[str, str]:
+    """Symbol (upper case) -> sector, read from the symbol_universe seed's CSV."""
+    seed = pd.read_csv(PROJECT_DIR / "seeds" / "symbol_universe.csv")
+    return {symbol.upper(): sector for symbol, sector in seed[["symbol", "sector"]].itertuples(index=False)}
+
 
 def rebalance_days(dates: pd.Series) -> set:
     """The first session of each month among the sessions (days with any row)."""

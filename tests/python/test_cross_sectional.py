@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from cross_sectional_reference import candidates, momentum_ranks, rebalance_days, sector_ranks
+from cross_sectional_reference import TYPES, candidates, momentum_ranks, rebalance_days, sector_ranks, seed_sectors
 from test_signals import reference_signals
 
 from strategy_engine.dbt_invoke import run_dbt
@@ -31,9 +31,7 @@ from strategy_engine.loading import load_paths
 from strategy_engine.paths import PROJECT_DIR, SAMPLE_MARKET_DATA
 from strategy_engine.warehouse import connect
 
-TYPES = ("sector_rotation", "cross_sectional_momentum")
-SECTORS = {symbol.upper(): sector for symbol, sector in
-           pd.read_csv(PROJECT_DIR / "seeds" / "symbol_universe.csv")[["symbol", "sector"]].itertuples(index=False)}
+SECTORS = seed_sectors()
 PROJECT_STRATEGIES = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["strategies"]
 CROSS_SECTIONAL_STRATEGIES = [strategy for strategy in PROJECT_STRATEGIES if strategy["type"] in TYPES]
 # A rebalance day (the first session of June 2020): its signals fill on the next day, after D.
