@@ -36,7 +36,7 @@ final as (
         cast(null as {{ dbt.type_string() }}) as symbol,
         cast(null as date) as trade_date,
         cast(null as {{ dbt.type_string() }}) as sector,
-        cast(null as boolean) as is_month_first_session,
+        cast(null as {{ dbt.type_boolean() }}) as is_month_first_session,
         cast(null as {{ dbt.type_timestamp() }}) as computed_at
     from {{ ref('int_market_data_adjusted') }}
     where false

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from cross_sectional_reference import TYPES as CROSS_SECTIONAL_TYPES
 
 from strategy_engine.dbt_invoke import run_dbt
 from strategy_engine.loading import load_paths
@@ -57,6 +58,9 @@ DISABLED = {"strategies": [
     {**strategy, "enabled": strategy["enabled"] and strategy["id"] != DISABLED_STRATEGY}
     for strategy in STRATEGIES["strategies"]
 ]}
+# A cross-sectional set ranks all symbols together: a late change of one symbol changes the others'
+# ranks, so all its groups are replayed (delete_cross_sectional_replays); the others' stay local.
+CROSS_SECTIONAL = {strategy["id"] for strategy in DECLARED if strategy["type"] in CROSS_SECTIONAL_TYPES}
 STAMP = {"indicators": "computed_at", "int_indicator_variants": "computed_at", "strategy_candidates": "computed_at",
          "positions": "computed_at", "signals": "generated_at"}
 
@@ -233,6 +237,11 @@ def test_late_data_rewrites_only_the_affected_symbols(scenario):
         before, after = scenario.before_late[name], scenario.late[name]
         if "strategy_id" in before.columns:
             before = before[before["strategy_id"] != DISABLED_STRATEGY]
+            before = before[~before["strategy_id"].isin(CROSS_SECTIONAL)]
+            if name == "strategy_candidates":
+                replayed = after[after["strategy_id"].isin(CROSS_SECTIONAL)]
+                assert len(replayed) and (replayed[column] > before[column].max()).all(), "cross-sectional replay"
+            after = after[~after["strategy_id"].isin(CROSS_SECTIONAL)]
         keys = TABLES[name][1]
         merged = before.merge(after, on=keys, suffixes=("_before", "_after"))
         untouched = merged[~merged["symbol"].isin(affected)]
