@@ -17,14 +17,33 @@
 -- Sessions are counted per symbol (its rows), as the other indicators do. Without cross-sectional
 -- strategies the model is empty.
 --
--- A table, rebuilt in full each run: a rank on D depends on every symbol's row on D, so a symbol's
--- rewritten history (late corporate action, corrected price) changes other symbols' rows. Its
--- computed_at is not the run's time but the newest int_market_data_adjusted.computed_at of any row
--- dated on or before trade_date: it moves only when an input the row depends on was rewritten,
--- which is what strategy_candidates' pre_hook (delete_replayed_groups) compares with.
+-- Incremental: a rank on D depends on every symbol's row on D and on each symbol's last rows
+-- before it. A daily run whose inputs dated on or before the newest stored day are unchanged
+-- (cross_sectional_ranks_resume) computes only the days after it, from the stored closes of each
+-- symbol's last `history_rows` rows (bar_index: the symbol's 0-based row number); any other
+-- incremental run (a late corporate action, a corrected price, a new symbol's history, a new
+-- lookback) deletes every stored row in its pre_hook and computes all rows, as a first build: one
+-- symbol's rewritten history changes the other symbols' ranks. computed_at is not the run's time
+-- but the newest int_market_data_adjusted.computed_at of any row dated on or before trade_date: it
+-- moves only when an input the row depends on was rewritten, which is what strategy_candidates'
+-- pre_hook (delete_cross_sectional_replays) compares with.
+{{ config(
+    materialized='incremental',
+    pre_hook="{{ delete_unresumable_cross_sectional_ranks() }}",
+    **daily_table_config(unique_key=['symbol', 'trade_date'])
+) }}
 {%- set periods = cross_sectional_periods() %}
 {%- set wanted = periods.sector_strength or periods.momentum or periods.rebalance_day %}
 {%- set lookbacks = periods.sector_strength | list %}
+{%- set longest = [1] %}
+{%- for lookback in lookbacks %}
+    {%- do longest.append(lookback) %}
+{%- endfor %}
+{%- for lookback, skip in periods.momentum %}
+    {%- do longest.append(lookback) %}
+{%- endfor %}
+{%- set history_rows = longest | max %}
+{%- set resume = cross_sectional_ranks_resume() if wanted else {'resumable': false} %}
 
 with
 {%- if not wanted %}
@@ -35,6 +54,8 @@ final as (
     select
         cast(null as {{ dbt.type_string() }}) as symbol,
         cast(null as date) as trade_date,
+        cast(null as {{ dbt.type_bigint() }}) as bar_index,
+        cast(null as {{ dbt.type_float() }}) as close,
         cast(null as {{ dbt.type_string() }}) as sector,
         cast(null as {{ dbt.type_boolean() }}) as is_month_first_session,
         cast(null as {{ dbt.type_timestamp() }}) as computed_at
@@ -44,16 +65,77 @@ final as (
 )
 {%- else %}
 
+{%- if resume.resumable %}
+
+-- Each stored symbol's last row number.
+stored_symbols as (
+
+    select
+        symbol,
+        max(bar_index) as last_bar_index
+    from {{ this }}
+    group by symbol
+
+),
+
+-- The rows after the newest stored day (every symbol's: none of an earlier day changed).
+new_rows as (
+
+    select
+        adjusted.symbol,
+        adjusted.trade_date,
+        adjusted.close,
+        adjusted.computed_at,
+        coalesce(stored_symbols.last_bar_index + 1, 0)
+        + row_number() over (partition by adjusted.symbol order by adjusted.trade_date) - 1 as bar_index
+    from {{ ref('int_market_data_adjusted') }} as adjusted
+    left join stored_symbols on adjusted.symbol = stored_symbols.symbol
+    where adjusted.trade_date > {{ resume.through }}
+
+),
+
+-- The new rows and, of the symbols with new rows, the stored last {{ history_rows }} rows the lags
+-- read (stamped with the newest stored stamp: the newest input any stored row depends on).
 prices as (
 
     select
         symbol,
         trade_date,
         close,
-        computed_at
+        computed_at,
+        bar_index,
+        true as is_new
+    from new_rows
+    union all
+    select
+        stored.symbol,
+        stored.trade_date,
+        stored.close,
+        {{ resume.stamp }} as computed_at,
+        stored.bar_index,
+        false as is_new
+    from {{ this }} as stored
+    inner join stored_symbols on stored.symbol = stored_symbols.symbol
+    where
+        stored.bar_index > stored_symbols.last_bar_index - {{ history_rows }}
+        and stored.symbol in (select new_rows.symbol from new_rows)
+
+),
+{%- else %}
+
+prices as (
+
+    select
+        symbol,
+        trade_date,
+        close,
+        computed_at,
+        row_number() over (partition by symbol order by trade_date) - 1 as bar_index,
+        true as is_new
     from {{ ref('int_market_data_adjusted') }}
 
 ),
+{%- endif %}
 
 universe as (
 
@@ -64,14 +146,21 @@ universe as (
 
 ),
 
--- The sessions: every day any symbol has a row.
+-- The sessions: every day any symbol has a row (resumed: the new days after the newest stored one).
 sessions as (
 
     select
         trade_date,
         max(computed_at) as session_computed_at
     from prices
+    where is_new
     group by trade_date
+    {%- if resume.resumable %}
+    union all
+    select
+        {{ resume.through }} as trade_date,
+        {{ resume.stamp }} as session_computed_at
+    {%- endif %}
 
 ),
 
@@ -91,18 +180,21 @@ returns as (
     select
         prices.symbol,
         prices.trade_date,
+        prices.bar_index,
+        prices.close,
+        prices.is_new,
         universe.sector
         {%- for lookback in lookbacks %},
-        prices.close / nullif(lag(prices.close, {{ lookback }}) over (partition by prices.symbol order by prices.trade_date), 0) - 1
+        prices.close / nullif(lag(prices.close, {{ lookback }}) over (partition by prices.symbol order by prices.bar_index), 0) - 1
             as return_{{ lookback }}
         {%- endfor %}
         {%- for lookback, skip in periods.momentum %},
         {%- if skip == 0 %}
         prices.close
         {%- else %}
-        lag(prices.close, {{ skip }}) over (partition by prices.symbol order by prices.trade_date)
+        lag(prices.close, {{ skip }}) over (partition by prices.symbol order by prices.bar_index)
         {%- endif %}
-        / nullif(lag(prices.close, {{ lookback }}) over (partition by prices.symbol order by prices.trade_date), 0) - 1
+        / nullif(lag(prices.close, {{ lookback }}) over (partition by prices.symbol order by prices.bar_index), 0) - 1
             as momentum_{{ lookback }}_{{ skip }}
         {%- endfor %}
     from prices
@@ -118,7 +210,7 @@ universe_return_{{ lookback }} as (
         trade_date,
         avg(return_{{ lookback }}) as universe_return
     from returns
-    where return_{{ lookback }} is not null
+    where is_new and return_{{ lookback }} is not null
     group by trade_date
 
 ),
@@ -139,7 +231,7 @@ sector_ranks_{{ lookback }} as (
             sector,
             avg(return_{{ lookback }}) as sector_return
         from returns
-        where return_{{ lookback }} is not null and sector is not null
+        where is_new and return_{{ lookback }} is not null and sector is not null
         group by trade_date, sector
     ) as sector_returns
     inner join universe_return_{{ lookback }}
@@ -158,7 +250,7 @@ momentum_ranks_{{ lookback }}_{{ skip }} as (
         row_number() over (partition by trade_date order by momentum_{{ lookback }}_{{ skip }} desc, symbol) as momentum_rank,
         count(*) over (partition by trade_date) as ranked_symbols
     from returns
-    where momentum_{{ lookback }}_{{ skip }} is not null
+    where is_new and momentum_{{ lookback }}_{{ skip }} is not null
 
 ),
 {%- endfor %}
@@ -168,6 +260,8 @@ final as (
     select
         returns.symbol,
         returns.trade_date,
+        returns.bar_index,
+        returns.close,
         returns.sector,
         (
             calendar.previous_session is null
@@ -200,6 +294,7 @@ final as (
             returns.symbol = momentum_ranks_{{ lookback }}_{{ skip }}.symbol
             and returns.trade_date = momentum_ranks_{{ lookback }}_{{ skip }}.trade_date
     {%- endfor %}
+    where returns.is_new
 
 )
 {%- endif %}

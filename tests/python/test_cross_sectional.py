@@ -7,9 +7,10 @@
 - Fills are the next open: every trade enters at the open of the symbol's session after its entry
   signal, and exits likewise.
 - No look-ahead: the sample up to a rebalance day D is built; then every price after D is changed and
-  later days are appended, and the same warehouse is rebuilt (an incremental run). No rank,
-  candidate or signal dated on or before D changes, while later ones do; and the incremental
-  result equals a fresh full build of the changed data.
+  later days are appended, and the same warehouse is rebuilt (an incremental run, in which
+  int_cross_sectional_ranks computes only the new days). No rank, candidate or signal dated on or
+  before D changes, while later ones do; and the incremental result equals a fresh full build of
+  the changed data.
 """
 
 from __future__ import annotations
@@ -232,6 +233,8 @@ def look_ahead_builds(tmp_path_factory):
         con.execute("insert into trading_data.market_data by name select * from changed_rows")
     _build(incremental)
     after = _results(incremental)
+    compiled = incremental.parent / "target" / "compiled" / "strategy_engine" / "models" / "intermediate"
+    resumed = "new_rows as (" in (compiled / "int_cross_sectional_ranks.sql").read_text()
     fresh = root / "fresh" / "warehouse.duckdb"
     fresh.parent.mkdir()
     with connect(fresh) as con, connect(incremental, read_only=True) as source:
@@ -241,11 +244,11 @@ def look_ahead_builds(tmp_path_factory):
             con.execute(f"create table trading_data.{table} as select * from rows")
             con.unregister("rows")
     _build(fresh)
-    return before, after, _results(fresh)
+    return before, after, _results(fresh), resumed
 
 
 def test_no_look_ahead(look_ahead_builds, sample):
-    before, after, _ = look_ahead_builds
+    before, after, _, _ = look_ahead_builds
     ranks = after["ranks"]
     assert ranks[ranks["trade_date"] == CUTOFF]["is_month_first_session"].all(), "CUTOFF must be a rebalance day"
     assert (after["signals"]["signal_date"] == CUTOFF).any(), "no signal on the rebalance day D: nothing proven"
@@ -265,6 +268,7 @@ def test_no_look_ahead(look_ahead_builds, sample):
 
 
 def test_the_incremental_run_equals_a_full_build(look_ahead_builds):
-    _, after, fresh = look_ahead_builds
+    _, after, fresh, resumed = look_ahead_builds
+    assert resumed, "int_cross_sectional_ranks did not take its resumed path (only the new days)"
     for name in after:
         pd.testing.assert_frame_equal(after[name], fresh[name], obj=name, check_exact=False, rtol=1e-12)

@@ -5,8 +5,8 @@ D+k with incremental runs; the tables then equal a full refresh to D+k. Then a c
 arrives late for one symbol and an old day's prices are corrected for another: the next
 incremental run recomputes exactly those symbols and again equals a full refresh.
 
-The tables compared: indicators, int_indicator_variants, path_indicators, strategy_candidates,
-positions, signals
+The tables compared: indicators, int_indicator_variants, int_cross_sectional_ranks, path_indicators,
+strategy_candidates, positions, signals
 (same keys, floats within 1e-9). The chain's run stamps (computed_at, generated_at) must stay
 unchanged for rows a run does not recompute.
 """
@@ -36,6 +36,7 @@ RUN_TIMESTAMPS = {"computed_at", "indicators_computed_at", "generated_at"}
 TABLES = {
     "indicators": ("strategy_data.indicators", ["symbol", "trade_date"]),
     "int_indicator_variants": ("intermediate.int_indicator_variants", ["symbol", "trade_date"]),
+    "int_cross_sectional_ranks": ("intermediate.int_cross_sectional_ranks", ["symbol", "trade_date"]),
     "path_indicators": ("strategy_data.path_indicators", ["symbol", "trade_date"]),
     "strategy_candidates": (
         "strategy_data.strategy_candidates", ["strategy_id", "param_set_id", "symbol", "trade_date"]),
