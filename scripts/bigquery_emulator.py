@@ -105,6 +105,7 @@ COMPARED = [
     ("indicators", "sum(mfi_14)"),
     ("indicators", "sum(stoch_d)"),
     ("indicators", "sum(cci_20)"),
+    ("int_cross_sectional_ranks", "count(*)"),
     ("strategy_candidates", "count(*)"),
     ("signals", "count(*)"),
     ("signals", "sum(strength)"),

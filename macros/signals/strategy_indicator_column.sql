@@ -12,6 +12,11 @@
       macd        [fast, slow, signal]   line, signal, histogram  macd[_<f>_<s>_<g>], macd_signal[...], macd_hist[...]
       bollinger   [period, num_stddev]   upper, middle, lower     bb_* of the mart, else windows (population stddev)
       supertrend  [period, multiplier]   direction, line          path_indicators columns (path_indicator_column)
+    Cross-sectional inputs (int_cross_sectional_ranks, periods from cross_sectional_periods):
+      sector_strength  lookback          relative_strength, rank   sector_relative_strength_<n>, sector_rank_<n>
+      momentum         [lookback, skip]  return, rank,             momentum_<l>_<s>, momentum_rank_<l>_<s>,
+                                         ranked_symbols            momentum_ranked_symbols_<l>_<s>
+      rebalance_day    'monthly'         -                         1 on the first session of a month, else 0
 -#}
 {% macro strategy_indicator_column(kind, args, output=none) %}
     {%- set mart = indicator_mart_periods() -%}
@@ -36,6 +41,15 @@
     {%- elif kind == 'supertrend' and output in ('direction', 'line') -%}
         {%- set period, multiplier = args -%}
         {{ return(path_indicator_column('supertrend', period, multiplier, 'supertrend_direction' if output == 'direction' else 'supertrend')) }}
+    {%- elif kind == 'sector_strength' and output in ('relative_strength', 'rank') -%}
+        {{ return('sector_' ~ output ~ '_' ~ args) }}
+    {%- elif kind == 'momentum' and output in ('return', 'rank', 'ranked_symbols') -%}
+        {%- set suffix = '_' ~ (args | join('_')) -%}
+        {{ return({'return': 'momentum', 'rank': 'momentum_rank', 'ranked_symbols': 'momentum_ranked_symbols'}[output] ~ suffix) }}
+    {%- elif kind == 'rebalance_day' and args == 'monthly' -%}
+        {#- An integer, so that the candidate model can store it as filter_value (BigQuery casts no
+            boolean to FLOAT64). -#}
+        {{ return('case when is_month_first_session then 1 else 0 end') }}
     {%- endif -%}
     {%- do exceptions.raise_compiler_error("strategy_indicator_column: no indicator input " ~ kind ~ " " ~ (args | tojson) ~ " output " ~ output) -%}
 {% endmacro %}

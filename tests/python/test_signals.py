@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import talib
+from cross_sectional_reference import TYPES as CROSS_SECTIONAL_TYPES
+from cross_sectional_reference import candidates as cross_sectional_candidates
+from cross_sectional_reference import seed_sectors
 
 from strategy_engine.dbt_invoke import run_dbt
 from strategy_engine.loading import load_paths
@@ -213,10 +216,18 @@ def reference_signal_rows(warehouse) -> list[tuple]:
     expected = []
     for row in param_sets.itertuples():
         params = json.loads(row.parameters)
+        # A cross-sectional type ranks all symbols together (tests/python/cross_sectional_reference.py).
+        ranked = (cross_sectional_candidates(row.strategy_type, params, prices, seed_sectors()).groupby("symbol")
+                  if row.strategy_type in CROSS_SECTIONAL_TYPES else None)
         for symbol, rows in prices.groupby("symbol", sort=True):
             close = rows["close"].to_numpy(dtype=float)
             high, low = rows["high"].to_numpy(dtype=float), rows["low"].to_numpy(dtype=float)
-            entries, exits = reference_candidates(row.strategy_type, params, close, high, low)
+            if ranked is not None:
+                day_candidates = ranked.get_group(symbol)
+                entries = day_candidates["is_entry_candidate"].to_numpy()
+                exits = day_candidates["is_exit_candidate"].to_numpy()
+            else:
+                entries, exits = reference_candidates(row.strategy_type, params, close, high, low)
             stops = reference_stop_candidates(params, high, low, close)
             for day, kind, reason in reference_signals(rows["trade_date"], entries, exits,
                                                        params["max_holding_days"], close, stops):
@@ -242,6 +253,7 @@ def test_signal_ids_and_strengths(built_sample):
     assert table["strength"].between(0, 1).all()
     assert set(table["strategy_id"]) == {"sma_crossover", "rsi_mean_reversion", "macd_momentum",
                                          "bollinger_reversion", "sma_crossover_sweep", "supertrend_trend",
-                                         "sma_crossover_chandelier_stop", "macd_momentum_psar_stop"}
+                                         "sma_crossover_chandelier_stop", "macd_momentum_psar_stop",
+                                         "sector_rotation", "cross_sectional_momentum"}
     assert (table["exit_reason"] == "trailing_stop").sum() > 0
     assert table.groupby("strategy_id")["param_set_id"].nunique()["sma_crossover_sweep"] == 4

@@ -5,8 +5,8 @@ D+k with incremental runs; the tables then equal a full refresh to D+k. Then a c
 arrives late for one symbol and an old day's prices are corrected for another: the next
 incremental run recomputes exactly those symbols and again equals a full refresh.
 
-The tables compared: indicators, int_indicator_variants, path_indicators, strategy_candidates,
-positions, signals
+The tables compared: indicators, int_indicator_variants, int_cross_sectional_ranks, path_indicators,
+strategy_candidates, positions, signals
 (same keys, floats within 1e-9). The chain's run stamps (computed_at, generated_at) must stay
 unchanged for rows a run does not recompute.
 """
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from cross_sectional_reference import TYPES as CROSS_SECTIONAL_TYPES
 
 from strategy_engine.dbt_invoke import run_dbt
 from strategy_engine.loading import load_paths
@@ -35,6 +36,7 @@ RUN_TIMESTAMPS = {"computed_at", "indicators_computed_at", "generated_at"}
 TABLES = {
     "indicators": ("strategy_data.indicators", ["symbol", "trade_date"]),
     "int_indicator_variants": ("intermediate.int_indicator_variants", ["symbol", "trade_date"]),
+    "int_cross_sectional_ranks": ("intermediate.int_cross_sectional_ranks", ["symbol", "trade_date"]),
     "path_indicators": ("strategy_data.path_indicators", ["symbol", "trade_date"]),
     "strategy_candidates": (
         "strategy_data.strategy_candidates", ["strategy_id", "param_set_id", "symbol", "trade_date"]),
@@ -57,6 +59,9 @@ DISABLED = {"strategies": [
     {**strategy, "enabled": strategy["enabled"] and strategy["id"] != DISABLED_STRATEGY}
     for strategy in STRATEGIES["strategies"]
 ]}
+# A cross-sectional set ranks all symbols together: a late change of one symbol changes the others'
+# ranks, so all its groups are replayed (delete_cross_sectional_replays); the others' stay local.
+CROSS_SECTIONAL = {strategy["id"] for strategy in DECLARED if strategy["type"] in CROSS_SECTIONAL_TYPES}
 STAMP = {"indicators": "computed_at", "int_indicator_variants": "computed_at", "strategy_candidates": "computed_at",
          "positions": "computed_at", "signals": "generated_at"}
 
@@ -233,6 +238,11 @@ def test_late_data_rewrites_only_the_affected_symbols(scenario):
         before, after = scenario.before_late[name], scenario.late[name]
         if "strategy_id" in before.columns:
             before = before[before["strategy_id"] != DISABLED_STRATEGY]
+            before = before[~before["strategy_id"].isin(CROSS_SECTIONAL)]
+            if name == "strategy_candidates":
+                replayed = after[after["strategy_id"].isin(CROSS_SECTIONAL)]
+                assert len(replayed) and (replayed[column] > before[column].max()).all(), "cross-sectional replay"
+            after = after[~after["strategy_id"].isin(CROSS_SECTIONAL)]
         keys = TABLES[name][1]
         merged = before.merge(after, on=keys, suffixes=("_before", "_after"))
         untouched = merged[~merged["symbol"].isin(affected)]

@@ -7,20 +7,25 @@
 -- window frames carry literal periods and a new instance needs no SQL change. Each set's values
 -- and rules come from its type's file (macros/strategies/<type>.sql, via strategy_type()); the
 -- indicator inputs it declares are read from the indicators mart, int_indicator_variants (RSI,
--- EMA and MACD periods the mart does not carry) and path_indicators (SuperTrend direction,
--- trailing-stop candidates), joined on (symbol, trade_date); only the columns some set uses.
+-- EMA and MACD periods the mart does not carry), path_indicators (SuperTrend direction,
+-- trailing-stop candidates) and int_cross_sectional_ranks (sector and momentum ranks, the monthly
+-- rebalance day), joined on (symbol, trade_date); only the columns some set uses.
 -- Incremental (docs/SIGNALS.md): the pre_hook deletes the groups whose indicators were rewritten
 -- on or before their last stored day (late corporate action, corrected price); those and groups
 -- not stored yet are computed from their first row, the others only for days after their last
 -- stored day, reading the last `history_rows` stored days for crossings and rolling windows; of
 -- indicators, int_indicator_variants and path_indicators only the days from the earliest of those
--- (symbol_read_from).
+-- (symbol_read_from). A set with cross-sectional inputs stores as indicators_computed_at the newer of
+-- its indicators row's and its int_cross_sectional_ranks row's stamp, and a second pre_hook replays
+-- its groups when another symbol's rewritten history changed the ranks (delete_cross_sectional_replays).
+-- depends_on: {{ ref('int_cross_sectional_ranks') }}
 {{
     config(
         materialized='incremental',
         pre_hook=[
             "{{ delete_undeclared_param_sets() }}",
             "{{ delete_replayed_groups(ref('indicators'), ['strategy_id', 'param_set_id', 'symbol'], ['symbol'], watermark_column='indicators_computed_at') }}",
+            "{{ delete_cross_sectional_replays() }}",
         ],
         **daily_table_config(
             cluster_by=['strategy_id', 'symbol'],
@@ -57,6 +62,31 @@
     {%- for output in ['line', 'signal'] %}
         {%- do variant_columns.append(strategy_indicator_column('macd', triple, output)) %}
     {%- endfor %}
+{%- endfor %}
+{#- The int_cross_sectional_ranks columns the sets read (cross_sectional_periods). #}
+{%- set cross_sectional = cross_sectional_periods() %}
+{%- set cross_sectional_columns = [] %}
+{%- for lookback in cross_sectional.sector_strength %}
+    {%- for output in ['relative_strength', 'rank'] %}
+        {%- do cross_sectional_columns.append(strategy_indicator_column('sector_strength', lookback, output)) %}
+    {%- endfor %}
+{%- endfor %}
+{%- for window in cross_sectional.momentum %}
+    {%- for output in ['return', 'rank', 'ranked_symbols'] %}
+        {%- do cross_sectional_columns.append(strategy_indicator_column('momentum', window, output)) %}
+    {%- endfor %}
+{%- endfor %}
+{%- if cross_sectional_columns or cross_sectional.rebalance_day %}
+    {%- do cross_sectional_columns.append('is_month_first_session') %}
+{%- endif %}
+{%- set read_relations = [('read_bars', ref('indicators')), ('read_path_indicators', ref('path_indicators')), ('read_indicator_variants', ref('int_indicator_variants'))] %}
+{%- if cross_sectional_columns %}
+    {%- do read_relations.append(('read_cross_sectional_ranks', ref('int_cross_sectional_ranks'))) %}
+{%- endif %}
+{#- Whether a set reads a cross-sectional input: its indicators_computed_at then also follows the ranks. #}
+{%- set reads_cross_sectional = [] %}
+{%- for type_spec in type_specs %}
+    {%- do reads_cross_sectional.append(cross_sectional.keys() | select('in', type_spec.inputs.keys() | list) | list | length > 0) %}
 {%- endfor %}
 {#- Stored rows a continued group re-reads: the previous row for crossings; when the set computes
     a rolling statistic here (strategy_rolling_stat: a window frame, 'preceding'), a whole window
@@ -265,7 +295,7 @@ unbounded_symbols as (
     where bounded_symbols.symbol is null
 
 ),
-{%- for cte, relation in [('read_bars', ref('indicators')), ('read_path_indicators', ref('path_indicators')), ('read_indicator_variants', ref('int_indicator_variants'))] %}
+{%- for cte, relation in read_relations %}
 
 {{ cte }} as (
 
@@ -314,6 +344,17 @@ read_indicator_variants as (
     where symbol_read_from.symbol is null or indicator_variants.trade_date >= symbol_read_from.first_read_date
 
 ),
+{%- if cross_sectional_columns %}
+
+read_cross_sectional_ranks as (
+
+    select cross_sectional_ranks.*
+    from {{ ref('int_cross_sectional_ranks') }} as cross_sectional_ranks
+    left join symbol_read_from on cross_sectional_ranks.symbol = symbol_read_from.symbol
+    where symbol_read_from.symbol is null or cross_sectional_ranks.trade_date >= symbol_read_from.first_read_date
+
+),
+{%- endif %}
 {%- endif %}
 {%- else %}
 
@@ -334,6 +375,14 @@ read_indicator_variants as (
     select * from indicator_variants
 
 ),
+{%- if cross_sectional_columns %}
+
+read_cross_sectional_ranks as (
+
+    select * from {{ ref('int_cross_sectional_ranks') }}
+
+),
+{%- endif %}
 {%- endif %}
 
 indicators as (
@@ -347,6 +396,12 @@ indicators as (
         {%- for column in variant_columns %},
         indicator_variants.{{ column }}
         {%- endfor %}
+        {%- for column in cross_sectional_columns %},
+        cross_sectional_ranks.{{ column }}
+        {%- endfor %}
+        {%- if cross_sectional_columns %},
+        cross_sectional_ranks.computed_at as cross_sectional_computed_at
+        {%- endif %}
     from read_bars as indicator_bars
     left join read_path_indicators as path_indicators
         on
@@ -356,6 +411,12 @@ indicators as (
         on
             indicator_bars.symbol = indicator_variants.symbol
             and indicator_bars.trade_date = indicator_variants.trade_date
+    {%- if cross_sectional_columns %}
+    left join read_cross_sectional_ranks as cross_sectional_ranks
+        on
+            indicator_bars.symbol = cross_sectional_ranks.symbol
+            and indicator_bars.trade_date = cross_sectional_ranks.trade_date
+    {%- endif %}
 
 ),
 {% for param_set in param_sets %}
@@ -390,7 +451,14 @@ inputs_{{ loop.index }} as (
         trade_date,
         last_date,
         first_bar_index + row_number() over (partition by symbol order by trade_date) - 1 as bar_index,
+        {%- if reads_cross_sectional[loop.index0] %}
+        case
+            when cross_sectional_computed_at > indicators_computed_at then cross_sectional_computed_at
+            else indicators_computed_at
+        end as indicators_computed_at,
+        {%- else %}
         indicators_computed_at,
+        {%- endif %}
         close as close_price,
         cast({{ columns.indicator_value }} as {{ strategy_float_type() }}) as indicator_value,
         cast({{ columns.entry_reference_value }} as {{ strategy_float_type() }}) as entry_reference_value,
