@@ -31,7 +31,8 @@ def _column_rows(params_json: str) -> tuple[dict, ...]:
     from dbt.cli.main import dbtRunner
 
     scratch = Path(tempfile.mkdtemp(prefix="path_indicator_sets_"))
-    arguments = ["show", "--select", "int_path_indicator_columns", "--indirect-selection", "empty", "--limit", "1000", "--output", "json",
+    arguments = ["show", "--select", "int_path_indicator_columns", "--indirect-selection", "empty",
+                 "--limit", "1000", "--output", "json",
                  "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROFILES_DIR),
                  "--target-path", str(scratch / "target"), "--quiet"]
     if params_json != "null":
