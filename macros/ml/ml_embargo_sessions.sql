@@ -8,7 +8,7 @@
 {% macro ml_embargo_sessions() %}
     {%- set horizon = ml_label_horizon() -%}
     {%- set embargo = var('ml_embargo_sessions', horizon) -%}
-    {%- if embargo is not number or embargo != embargo | int or embargo < horizon -%}
+    {%- if execute and (embargo is not number or embargo != embargo | int or embargo < horizon) -%}
         {%- do exceptions.raise_compiler_error("var ml_embargo_sessions must be an integer of at least ml_label_horizon (" ~ horizon ~ "), got " ~ embargo) -%}
     {%- endif -%}
     {{ return(embargo | int) }}

@@ -5,7 +5,7 @@
 -#}
 {% macro ml_label_horizon() %}
     {%- set horizon = var('ml_label_horizon', 10) -%}
-    {%- if horizon is not number or horizon != horizon | int or horizon < 1 -%}
+    {%- if execute and (horizon is not number or horizon != horizon | int or horizon < 1) -%}
         {%- do exceptions.raise_compiler_error("var ml_label_horizon must be a positive integer, got " ~ horizon) -%}
     {%- endif -%}
     {{ return(horizon | int) }}

@@ -24,8 +24,8 @@ gaps as (
     from folds
     left join sessions
         on
-            sessions.trade_date > folds.train_end
-            and sessions.trade_date < folds.test_start
+            folds.train_end < sessions.trade_date
+            and folds.test_start > sessions.trade_date
     group by folds.fold_id
 
 ),

@@ -37,7 +37,7 @@ final as (
         label_days.unknown_labels
     from folds
     inner join label_days
-        on label_days.trade_date between folds.train_start and folds.train_end
+        on folds.train_start <= label_days.trade_date and folds.train_end >= label_days.trade_date
     where
         label_days.latest_known_from_date >= folds.test_start
         or label_days.unknown_labels > 0

@@ -414,3 +414,21 @@ def test_the_ml_vars_are_in_the_project() -> None:
     assert json.dumps({key: VARS[key] for key in VARS if key.startswith("ml_")}, sort_keys=True) == json.dumps({
         "ml_embargo_sessions": 10, "ml_label_horizon": 10, "ml_min_training_years": 2,
         "ml_rolling_training_years": 2, "ml_training_window": "expanding"}, sort_keys=True)
+
+
+def test_the_fold_data_tests_fail_on_a_leaking_fold(sample_build, tmp_path) -> None:
+    """The dbt tests assert_ml_folds_are_purged / _embargoed pass on the sample (dbt-ci) and fail
+    when a fold's training ends 3 days before its test month, with labels still running."""
+    copy = tmp_path / "tampered.duckdb"
+    shutil.copyfile(sample_build.warehouse, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute(f"update {MARTS_SCHEMA}.ml_folds set train_end = (select max(trade_date) from"
+                    f" {MARTS_SCHEMA}.ml_market_features as m where m.trade_date < test_start - interval 3 day)"
+                    " where fold_id = 202001")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_DUCKDB_PATH", str(copy))
+        outcome = run_dbt(["test", "--select", "assert_ml_folds_are_purged", "assert_ml_folds_are_embargoed"],
+                          target_path=str(tmp_path / "target"))
+    assert not outcome.success
+    failed = {failure["unique_id"].rsplit(".", 1)[-1] for failure in outcome.failures}
+    assert failed == {"assert_ml_folds_are_purged", "assert_ml_folds_are_embargoed"}, outcome.failures

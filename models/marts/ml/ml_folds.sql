@@ -1,3 +1,5 @@
+-- noqa: disable=LT02
+-- (sqlfluff cannot follow the indentation of join conditions inside Jinja conditionals.)
 -- Walk-forward folds of the ML signal (issue 17), one row per fold: each calendar month of the data
 -- after ml_min_training_years of history is one test period (monthly retraining), trained on the
 -- sessions from train_start to train_end. Sessions are the trade dates of ml_market_features.
@@ -12,10 +14,7 @@
 -- is a fold whose test_end is the last session so far. A table: one row per month, read from the
 -- one row per session of ml_market_features.
 {%- set embargo = ml_embargo_sessions() %}
-{%- set window = var('ml_training_window', 'expanding') %}
-{%- if window not in ['expanding', 'rolling'] %}
-    {%- do exceptions.raise_compiler_error("var ml_training_window must be expanding or rolling, got " ~ window) %}
-{%- endif %}
+{%- set window = ml_training_window() %}
 {%- set min_years = var('ml_min_training_years', 2) | int %}
 {%- set rolling_years = var('ml_rolling_training_years', 2) | int %}
 
@@ -36,15 +35,24 @@ data_start as (
 
 ),
 
+session_months as (
+
+    select
+        *,
+        {{ dbt.date_trunc('month', 'trade_date') }} as test_month
+    from sessions
+
+),
+
 months as (
 
     select
-        {{ dbt.date_trunc('month', 'trade_date') }} as test_month,
+        test_month,
         min(trade_date) as test_start,
         max(trade_date) as test_end,
         min(session_index) as test_start_index
-    from sessions
-    group by 1
+    from session_months
+    group by test_month
 
 ),
 
@@ -57,28 +65,27 @@ eligible_months as (
 
 ),
 
+-- the first session of the training window: the data's first (expanding), or the first on or
+-- after test_start minus ml_rolling_training_years (rolling)
 folds as (
 
     select
         eligible_months.test_start,
         eligible_months.test_end,
         train_end_session.trade_date as train_end,
-        {%- if window == 'expanding' %}
-        min(data_start.first_session) as train_start
-        {%- else %}
         min(window_sessions.trade_date) as train_start
-        {%- endif %}
     from eligible_months
     cross join data_start
     inner join sessions as train_end_session
-        on train_end_session.session_index = eligible_months.test_start_index - {{ embargo + 1 }}
-    {%- if window == 'rolling' %}
-    -- the rolling window's sessions up to train_end (the first of them starts the window)
+        on eligible_months.test_start_index - {{ embargo + 1 }} = train_end_session.session_index
     inner join sessions as window_sessions
         on
-            window_sessions.trade_date >= cast({{ dbt.dateadd('year', -rolling_years, 'eligible_months.test_start') }} as date)
-            and window_sessions.trade_date <= train_end_session.trade_date
-    {%- endif %}
+            {%- if window == 'rolling' %}
+            cast({{ dbt.dateadd('year', -rolling_years, 'eligible_months.test_start') }} as date) <= window_sessions.trade_date
+            {%- else %}
+            data_start.first_session <= window_sessions.trade_date
+            {%- endif %}
+            and train_end_session.trade_date >= window_sessions.trade_date
     group by eligible_months.test_start, eligible_months.test_end, train_end_session.trade_date
 
 ),

@@ -62,7 +62,7 @@ closes as (
         scoped_sessions.session_index
     from {{ ref('int_market_data_adjusted') }} as prices
     inner join scoped_sessions on prices.trade_date = scoped_sessions.trade_date
-    where prices.trade_date >= (select min(scoped_sessions.trade_date) from scoped_sessions)
+    where prices.trade_date >= (select min(first_days.trade_date) from scoped_sessions as first_days)
 
 ),
 
@@ -81,11 +81,11 @@ final as (
         {{ run_stamp() }} as computed_at
     from closes
     left join scoped_sessions as label_session
-        on label_session.session_index = closes.session_index + {{ horizon }}
+        on closes.session_index + {{ horizon }} = label_session.session_index
     left join closes as later
         on
-            later.symbol = closes.symbol
-            and later.session_index = closes.session_index + {{ horizon }}
+            closes.symbol = later.symbol
+            and closes.session_index + {{ horizon }} = later.session_index
 
 )
 

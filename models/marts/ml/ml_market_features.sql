@@ -1,3 +1,6 @@
+-- noqa: disable=LT02,ST03
+-- (sqlfluff cannot follow the indentation of CTEs inside Jinja conditionals, nor see that the
+-- incremental-only CTE is used.)
 -- Market-wide features of each session (one row per trade_date, the dates of `indicators`): the
 -- equal-weight universe return, breadth, cross-sectional dispersion and realised volatility. Each
 -- value on day D reads prices up to the close of D only (docs/ML.md). ml_features joins them to
