@@ -13,7 +13,7 @@
 -- delete+insert (DuckDB) / merge (BigQuery) on trade_date writes the rows returned. A symbol
 -- removed from the data altogether (not restaged: gone) changes past days' values without a newer
 -- stamp; run --full-refresh then.
-{{ config(materialized='incremental', **daily_table_config(unique_key=['trade_date'], cluster_by=[])) }}
+{{ config(materialized='incremental', **daily_table_config(unique_key=['trade_date'], cluster_by=['trade_date'])) }}
 {%- set volatility_sessions = 20 %}
 
 with
@@ -162,12 +162,12 @@ volatility as (
     select
         trade_date,
         is_new,
+{%- set trailing_sessions = 'over (order by session_index rows between ' ~ (volatility_sessions - 1) ~ ' preceding and current row)' %}
         case
-            when count(universe_return_1d) over trailing_sessions = {{ volatility_sessions }}
-                then sqrt(var_pop(universe_return_1d) over trailing_sessions) * sqrt(252.0)
+            when count(universe_return_1d) {{ trailing_sessions }} = {{ volatility_sessions }}
+                then sqrt(var_pop(universe_return_1d) {{ trailing_sessions }}) * sqrt(252.0)
         end as universe_volatility_20
     from volatility_window
-    window trailing_sessions as (order by session_index rows between {{ volatility_sessions - 1 }} preceding and current row)
 
 ),
 
