@@ -117,6 +117,20 @@ COMPARED = [
     ("performance", "sum(max_drawdown)"),
     ("walk_forward", "count(*)"),
     ("daily_signal_digest", "count(*)"),
+    # issue 17: the ML features, labels and folds (both paths: the second build is incremental)
+    ("ml_market_features", "count(*)"),
+    ("ml_market_features", "sum(universe_return_1d)"),
+    ("ml_market_features", "sum(universe_volatility_20)"),
+    ("ml_market_features", "sum(breadth_sma_50)"),
+    ("ml_market_features", "sum(session_index)"),
+    ("ml_features", "count(*)"),
+    ("ml_features", "sum(return_20d)"),
+    ("ml_features", "sum(bollinger_percent_b)"),
+    ("ml_features", "sum(return_dispersion_1d)"),
+    ("ml_labels", "count(*)"),
+    ("ml_labels", "sum(forward_return)"),
+    ("ml_labels", "count(known_from_date)"),
+    ("ml_folds", "count(*)"),
 ]
 
 

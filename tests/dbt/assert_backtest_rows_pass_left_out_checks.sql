@@ -6,4 +6,7 @@
 -- depends_on: {{ ref('portfolio_drawdown') }}
 -- depends_on: {{ ref('market_data_rejected') }}
 -- depends_on: {{ ref('data_quality_warnings') }}
+-- depends_on: {{ ref('ml_features') }}
+-- depends_on: {{ ref('ml_labels') }}
+-- depends_on: {{ ref('ml_folds') }}
 {{ left_out_row_checks() }}

@@ -59,6 +59,10 @@ NEW_MARTS: dict[str, str] = {
     "marts because it reads equity_curve; its sums are what performance and walk_forward combine, both compared",
     "portfolio_drawdown": "a view of equity_curve's portfolio rows with performance's drawdown rule, which the "
     "report used to recompute in Python (its minimum equals performance.max_drawdown: test_report)",
+    "ml_market_features": "issue 17: market-wide ML features per session (checked against pandas: test_ml_features)",
+    "ml_features": "issue 17: ML features per (symbol, trade_date) (checked against pandas: test_ml_features)",
+    "ml_labels": "issue 17: forward-return labels (checked against pandas: test_ml_features)",
+    "ml_folds": "issue 17: walk-forward folds (checked against pandas: test_ml_features)",
 }
 # Strategies (ids of the dbt var `strategies`) declared after the recording, with why: their rows, in
 # every mart with a strategy_id column, are new rows and left out of the comparison.
