@@ -56,6 +56,9 @@ NEW_MARTS: dict[str, str] = {
     "marts because it reads equity_curve; its sums are what performance and walk_forward combine, both compared",
     "portfolio_drawdown": "a view of equity_curve's portfolio rows with performance's drawdown rule, which the "
     "report used to recompute in Python (its minimum equals performance.max_drawdown: test_report)",
+    "portfolio_weights": "issue 16: target weights of the portfolios declared in the var `portfolios`, a new mart "
+    "(test_portfolio_weights compares it with an independent pandas reference)",
+    "portfolio_exposures": "issue 16: sector and gross sums of portfolio_weights, a new mart (test_portfolio_weights)",
 }
 # -----------------------------------------------------------------------------------------------------
 

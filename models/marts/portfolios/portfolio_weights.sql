@@ -5,6 +5,9 @@
 -- order (target_weight), each of which only lowers weights, recording every limit that changed a
 -- row in clip_reason. A table rebuilt every run (it is small: the held rows of the members).
 {{ config(materialized='table', **daily_table_config(cluster_by=['portfolio_id', 'symbol'])) }}
+{#- A weight limit acts when it is exceeded by more than this: sums of weights that equal a limit
+    in exact arithmetic (a member's normalised weights) differ from it by a few ulps. -#}
+{%- set rounding = '1e-12' %}
 
 with
 
@@ -325,8 +328,8 @@ symbol_limited as (
 
     select
         *,
-        case when positions_weight > max_symbol_weight then max_symbol_weight else positions_weight end as symbol_weight,
-        sum(case when positions_weight > max_symbol_weight then max_symbol_weight else positions_weight end) over (
+        case when positions_weight > max_symbol_weight + {{ rounding }} then max_symbol_weight else positions_weight end as symbol_weight,
+        sum(case when positions_weight > max_symbol_weight + {{ rounding }} then max_symbol_weight else positions_weight end) over (
             partition by portfolio_id, trade_date, sector
         ) as sector_total
     from positions_limited
@@ -343,7 +346,7 @@ sector_limited as (
         select
             *,
             case
-                when sector_total > max_sector_weight then symbol_weight * max_sector_weight / sector_total
+                when sector_total > max_sector_weight + {{ rounding }} then symbol_weight * max_sector_weight / sector_total
                 else symbol_weight
             end as sector_weight
         from symbol_limited
@@ -361,7 +364,7 @@ gross_limited as (
         select
             *,
             case
-                when gross_total > max_gross_exposure then sector_weight * max_gross_exposure / gross_total
+                when gross_total > max_gross_exposure + {{ rounding }} then sector_weight * max_gross_exposure / gross_total
                 else sector_weight
             end as gross_weight
         from sector_limited
@@ -375,7 +378,7 @@ cash_limited as (
     select
         *,
         case
-            when invested_total > 1 - min_cash_weight then gross_weight * (1 - min_cash_weight) / invested_total
+            when invested_total > 1 - min_cash_weight + {{ rounding }} then gross_weight * (1 - min_cash_weight) / invested_total
             else gross_weight
         end as target_weight
     from gross_limited
