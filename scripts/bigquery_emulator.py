@@ -116,6 +116,11 @@ COMPARED = [
     ("performance", "sum(max_drawdown)"),
     ("walk_forward", "count(*)"),
     ("daily_signal_digest", "count(*)"),
+    ("portfolio_weights", "count(*)"),
+    ("portfolio_weights", "sum(raw_weight)"),
+    ("portfolio_weights", "sum(target_weight)"),
+    ("portfolio_exposures", "count(*)"),
+    ("portfolio_exposures", "sum(weight)"),
 ]
 
 
