@@ -93,6 +93,22 @@ def test_the_sample_portfolios_breach_no_limit_and_record_every_clip(sample):
     assert (clipped == weights["clip_reason"].notna()).all()
 
 
+def test_the_volatility_target_book_realises_its_target_on_the_sample(sample):
+    """The weights decided at D's close, held to D+1's close (before costs and the open fill, which
+    are the backtest's): annualised volatility over the full period within 15% of the target."""
+    (portfolio,) = [p for p in dbt_project()["vars"]["portfolios"] if p["sizing"]["method"] == "volatility_target"]
+    weights = read_mart(sample, "portfolio_weights")
+    weights = weights[weights["portfolio_id"] == portfolio["id"]]
+    closes = read_inputs(sample)["closes"].sort_values(["symbol", "trade_date"])
+    closes["next_return"] = closes.groupby("symbol")["close"].shift(-1) / closes["close"] - 1
+    held = weights.merge(closes, on=["symbol", "trade_date"])
+    days = pd.Series(0.0, index=np.sort(closes["trade_date"].unique())[:-1])
+    book = (held["target_weight"] * held["next_return"].fillna(0.0)).groupby(held["trade_date"]).sum()
+    days.loc[book.index.intersection(days.index)] = book
+    realised = days.std(ddof=1) * np.sqrt(252)
+    assert abs(realised / portfolio["sizing"]["target"] - 1) < 0.15, realised  # 12.27% for 12% on the sample
+
+
 # ---- a scenario that pushes every limit ----------------------------------------------------------------
 
 SECTOR_SYMBOLS = ["AXISBANK", "ICICIBANK", "INDUSINDBK", "KOTAKBANK", "SBIN", "BAJFINANCE"]  # Financial Services
