@@ -17,6 +17,10 @@
                  max_gross_exposure (> 0), min_cash_weight (0 <= c < 1). volatility_target needs
                  max_gross_exposure: it caps the leverage.
 
+    Only when dbt executes (compiles a model or test it runs): dbt parses every model whatever a
+    command selects, and a build that selects no portfolio model (e.g. `+signals` with other
+    strategies declared) must not fail on the portfolios. At parse time it returns no portfolio.
+
     resolve_members=false skips checking members against the var `strategies` (members then keep
     their declared param_set_id, possibly none): for the limit data tests, whose compilation context
     does not see the strategy type macros; the models read the same var with the full check.
@@ -27,6 +31,9 @@
     that does not apply to the method is none.
 -#}
 {% macro portfolio_definitions(resolve_members=true) %}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
     {%- set declared = var('portfolios', []) -%}
     {%- if declared is string -%}
         {#- sqlfluff renders var() as a placeholder string: lint against no portfolio. -#}
@@ -39,7 +46,7 @@
         'atr_risk': {'risk_per_trade': none, 'atr_multiple': 2},
     } -%}
     {%- set limit_names = ['max_positions', 'max_symbol_weight', 'max_sector_weight', 'max_gross_exposure', 'min_cash_weight'] -%}
-    {%- set param_sets = strategy_param_sets(enabled_only=true) if resolve_members else none -%}
+    {%- set param_sets = strategy_param_sets() if resolve_members else none -%}
     {%- set definitions = [] -%}
     {%- set seen_ids = [] -%}
     {%- for portfolio in declared -%}
@@ -79,7 +86,10 @@
             {%- if resolve_members -%}
                 {%- set sets = param_sets | selectattr('strategy_id', 'equalto', member.get('strategy_id')) | list -%}
                 {%- if not sets -%}
-                    {%- do exceptions.raise_compiler_error(where ~ "unknown member strategy '" ~ member.get('strategy_id') ~ "' (the enabled strategies: " ~ (param_sets | map(attribute='strategy_id') | unique | join(', ')) ~ ")") -%}
+                    {%- do exceptions.raise_compiler_error(where ~ "unknown member strategy '" ~ member.get('strategy_id') ~ "' (the declared strategies: " ~ (param_sets | map(attribute='strategy_id') | unique | join(', ')) ~ ")") -%}
+                {%- endif -%}
+                {%- if not sets[0].enabled -%}
+                    {%- do exceptions.raise_compiler_error(where ~ "member strategy '" ~ member.strategy_id ~ "' is disabled: enable it, or take it out of the portfolio") -%}
                 {%- endif -%}
                 {%- if param_set_id is none and sets | length > 1 -%}
                     {%- do exceptions.raise_compiler_error(where ~ "strategy " ~ member.strategy_id ~ " has " ~ (sets | length) ~ " parameter sets; name one with param_set_id (" ~ (sets | map(attribute='param_set_id') | join(', ')) ~ ")") -%}

@@ -6,4 +6,5 @@
 -- depends_on: {{ ref('portfolio_drawdown') }}
 -- depends_on: {{ ref('market_data_rejected') }}
 -- depends_on: {{ ref('data_quality_warnings') }}
+-- depends_on: {{ ref('portfolio_exposures') }}
 {{ left_out_row_checks() }}

@@ -244,11 +244,13 @@ def test_a_weight_above_its_limit_fails_the_data_tests(scenario, tmp_path):
 # ---- invalid declarations ------------------------------------------------------------------------------
 
 VALID = PORTFOLIOS[0]
+DISABLED = {"id": "rsi_disabled", "type": "rsi_mean_reversion", "enabled": False, "params": {"period": 21}}
 
 
 @pytest.mark.parametrize(("change", "message"), [
     ({"sizing": {"method": "kelly"}}, "unknown sizing method 'kelly'"),
     ({"members": [{"strategy_id": "no_such_strategy", "weight": 1}]}, "unknown member strategy 'no_such_strategy'"),
+    ({"members": [{"strategy_id": "rsi_disabled", "weight": 1}]}, "member strategy 'rsi_disabled' is disabled"),
     ({"members": [{"strategy_id": "rsi_mean_reversion", "weight": -0.5}]},
      "member rsi_mean_reversion: weight must be a number >= 0"),
     ({"limits": {"max_leverage": 2}}, "unknown limit 'max_leverage'"),
@@ -261,6 +263,6 @@ VALID = PORTFOLIOS[0]
 def test_an_invalid_portfolio_fails_compilation(change, message, warehouse_path, tmp_path):
     portfolio = {**VALID, **change}
     outcome = run_dbt(["compile", "--select", "int_portfolios"], target_path=str(tmp_path / "target"),
-                      vars={"strategies": STRATEGIES, "portfolios": [portfolio]})
+                      vars={"strategies": [*STRATEGIES, DISABLED], "portfolios": [portfolio]})
     assert not outcome.success
     assert f"portfolio {VALID['id']}: {message}" in str(outcome.error)
