@@ -173,8 +173,10 @@ def scenario(tmp_path_factory) -> Path:
             load_paths(con, [SAMPLE_MARKET_DATA])
             con.execute(f"delete from {SOURCE_SCHEMA}.market_data where symbol not in ?", [SECTOR_SYMBOLS])
             jump_volatility(con)
+        # int_portfolio_return_volatility: the view of the volatility windows (not an input of the marts,
+        # which compute them over their bounded read), read by the volatility jump test
         outcome = run_dbt(["build", "--select", "+portfolio_exposures", "strategy_param_sets",
-                           "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"],
+                           "int_portfolio_return_volatility", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"],
                           target_path=str(warehouse.parent / "target"), vars=SCENARIO_VARS)
     # the build ran every data test of the portfolio models, the limit tests among them
     assert outcome.success, outcome.error or outcome.failures
@@ -215,17 +217,23 @@ def test_the_volatility_jump_shows_in_the_sizing_inputs(scenario):
     assert 7 < inside / before < 13
 
 
+# The marts are incremental: their data tests check the rows the dbt invocation wrote (`where:
+# __rows_of_this_run__`, computed_at >= the run's start), so the broken rows are stamped as if the
+# test invocation had written them.
+STAMPED_NOW = "computed_at = current_timestamp + interval 1 day"
+
+
 def test_a_weight_above_its_limit_fails_the_data_tests(scenario, tmp_path):
     broken = tmp_path / "broken.duckdb"
     shutil.copy(scenario, broken)
     with duckdb.connect(str(broken)) as con:
         con.execute(f"""
-            update {MARTS_SCHEMA}.portfolio_weights set raw_weight = 0.9, target_weight = 0.9
+            update {MARTS_SCHEMA}.portfolio_weights set raw_weight = 0.9, target_weight = 0.9, {STAMPED_NOW}
             where portfolio_id = 'crowded_inverse_vol'
                 and (trade_date, symbol) = (select (trade_date, symbol) from {MARTS_SCHEMA}.portfolio_weights
                                             where portfolio_id = 'crowded_inverse_vol' order by all limit 1)""")
         con.execute(f"""
-            update {MARTS_SCHEMA}.portfolio_exposures set weight = 0.95
+            update {MARTS_SCHEMA}.portfolio_exposures set weight = 0.95, {STAMPED_NOW}
             where portfolio_id = 'crowded_atr_risk' and sector = 'Financial Services'
                 and trade_date = (select min(trade_date) from {MARTS_SCHEMA}.portfolio_exposures
                                   where portfolio_id = 'crowded_atr_risk')""")

@@ -3,6 +3,8 @@
 -- One row per (portfolio, member strategy parameter set) declared in the dbt var `portfolios`,
 -- with the member's weight (a fraction of the portfolio's capital). Literals written at compile
 -- time from the validated declaration (macro portfolio_definitions).
+-- A view: its rows are literals, so a daily run writes no table for it (a few rows either way).
+{{ config(materialized='view') }}
 {%- set portfolios = portfolio_definitions() %}
 {%- set float_type = strategy_float_type() %}
 

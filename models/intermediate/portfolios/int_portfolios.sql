@@ -3,7 +3,12 @@
 -- One row per portfolio declared in the dbt var `portfolios`: its capital, rebalance frequency,
 -- sizing method with its settings and its limits (NULL when not set). Rows are literals written at
 -- compile time from the validated declaration (macro portfolio_definitions), so a portfolio's
--- settings have one home, the var, and every model reads them from here.
+-- settings have one home, the var, and every model reads them from here. declaration_fingerprint
+-- is an md5 of the whole validated declaration (members with their resolved param_set_id
+-- included): portfolio_weights stores it on its rows and rebuilds a portfolio whose declaration
+-- changed.
+-- A view: its rows are literals, so a daily run writes no table for it (a few rows either way).
+{{ config(materialized='view') }}
 {%- set portfolios = portfolio_definitions() %}
 {%- set float_type = strategy_float_type() %}
 {%- set numeric_settings = ['lookback_days', 'target_volatility', 'risk_per_trade', 'atr_multiple', 'max_positions',
@@ -16,6 +21,7 @@ declared as (
     {%- for portfolio in portfolios %}
         select
             '{{ portfolio.portfolio_id }}' as portfolio_id,
+            '{{ local_md5(tojson(portfolio, sort_keys=true)) }}' as declaration_fingerprint,
             cast({{ portfolio.capital }} as {{ float_type }}) as capital,
             '{{ portfolio.rebalance }}' as rebalance,
             '{{ portfolio.sizing_method }}' as sizing_method,
@@ -29,6 +35,7 @@ declared as (
     {%- else %}
         select
             cast(null as {{ dbt.type_string() }}) as portfolio_id,
+            cast(null as {{ dbt.type_string() }}) as declaration_fingerprint,
             cast(null as {{ float_type }}) as capital,
             cast(null as {{ dbt.type_string() }}) as rebalance,
             cast(null as {{ dbt.type_string() }}) as sizing_method,
@@ -45,6 +52,7 @@ final as (
 
     select
         portfolio_id,
+        declaration_fingerprint,
         capital,
         rebalance,
         sizing_method,

@@ -3,11 +3,27 @@
 -- decided at the close of D from data up to D: sizing (per member and symbol), the carry between
 -- rebalance days, the sum over members per symbol (raw_weight), then the limits in their fixed
 -- order (target_weight), each of which only lowers weights, recording every limit that changed a
--- row in clip_reason. A table rebuilt every run (it is small: the held rows of the members).
-{{ config(materialized='table', **daily_table_config(cluster_by=['portfolio_id', 'symbol'])) }}
+-- row in clip_reason.
+-- Incremental (portfolio_weights.yml): the pre_hook deletes the portfolios to rebuild (declaration
+-- changed or removed, a member's positions rewritten, a symbol gone); every other portfolio writes
+-- only its days after its last stored day, computed from a bounded read: its holdings from one
+-- rebalance period before that day (every carried weight was sized within it), and the prices and
+-- sessions the volatility windows of those days need.
+{{
+    config(
+        materialized='incremental',
+        pre_hook="{{ delete_replayed_portfolio_weights(ref('positions'), ref('int_portfolios'), ref('int_portfolio_members')) }}",
+        **daily_table_config(
+            cluster_by=['portfolio_id', 'symbol'],
+            unique_key=['portfolio_id', 'trade_date', 'symbol']
+        )
+    )
+}}
 {#- A weight limit acts when it is exceeded by more than this: sums of weights that equal a limit
     in exact arithmetic (a member's normalised weights) differ from it by a few ulps. -#}
 {%- set rounding = '1e-12' %}
+{%- set lookbacks = portfolio_lookbacks() %}
+{%- set longest_lookback = lookbacks | max if lookbacks else 1 %}
 
 with
 
@@ -41,21 +57,159 @@ members as (
 
 ),
 
+prices as (
+
+    select * from {{ ref('int_backtest_prices') }}
+
+),
+
+-- Each portfolio's last stored day (after the pre_hook; none on a first build or a rebuild).
+stored_ends as (
+
+    {%- if is_incremental() %}
+        select
+            portfolio_id,
+            max(trade_date) as stored_through
+        from {{ this }}
+        group by portfolio_id
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as portfolio_id,
+            cast(null as date) as stored_through
+    {%- endif %}
+
+),
+
+-- Per portfolio: it writes its days after stored_through and reads its holdings from read_from, a
+-- day on or before the first session of the rebalance period of its first new day (a month starts
+-- at most 30 days before any of its days, a Monday-based week 6), so that every weight carried
+-- into a new day was sized on a day read. NULL (everything) for a portfolio not stored.
+plans as (
+
+    select
+        portfolios.portfolio_id,
+        stored_ends.stored_through,
+        case
+            when stored_ends.stored_through is null then null
+            when portfolios.rebalance = 'monthly' then {{ dbt.dateadd('day', -31, 'stored_ends.stored_through') }}
+            when portfolios.rebalance = 'weekly' then {{ dbt.dateadd('day', -7, 'stored_ends.stored_through') }}
+            else stored_ends.stored_through
+        end as read_from
+    from portfolios
+    left join stored_ends on portfolios.portfolio_id = stored_ends.portfolio_id
+
+),
+
+-- The earliest day any portfolio reads holdings from; NULL (everything) when one is not stored.
+read_bounds as (
+
+    select case when count(*) = count(read_from) then min(read_from) end as read_from
+    from plans
+
+),
+
+-- The sessions from the (longest lookback + 1)-th session before read_from (NULL: all): the
+-- volatility_target window of a day reads its `lookback` sessions, a rebalance flag its previous one.
+calendar_bounds as (
+
+    select min(trade_date) as calendar_from
+    from (
+        select distinct prices.trade_date
+        from prices
+        cross join read_bounds
+        where prices.trade_date < read_bounds.read_from
+        order by prices.trade_date desc
+        limit {{ longest_lookback + 1 }}
+    ) as earlier_sessions
+
+),
+
+calendar as (
+
+    select distinct prices.trade_date
+    from prices
+    cross join read_bounds
+    cross join calendar_bounds
+    where
+        read_bounds.read_from is null
+        or calendar_bounds.calendar_from is null
+        or prices.trade_date >= calendar_bounds.calendar_from
+
+),
+
+-- The portfolios' calendar: every session some symbol traded, numbered within the read (only
+-- differences of session numbers are used), with whether it is the first session of its week
+-- (Monday-based) or month. Both are known at the session's close from past sessions only: a
+-- session opens a week (month) when the previous session lies in an earlier week (month). The
+-- first session of the data opens both. Weeks are counted from Monday 1970-01-05, months as
+-- year * 12 + month: no dialect's week start.
+numbered_sessions as (
+
+    select
+        trade_date,
+        row_number() over (order by trade_date) as session_number,
+        lag(trade_date) over (order by trade_date) as previous_session_date
+    from calendar
+
+),
+
 sessions as (
 
-    select * from {{ ref('int_portfolio_sessions') }}
+    select
+        trade_date,
+        session_number,
+        coalesce(
+            floor({{ dbt.datediff("cast('1970-01-05' as date)", 'trade_date', 'day') }} / 7)
+            != floor({{ dbt.datediff("cast('1970-01-05' as date)", 'previous_session_date', 'day') }} / 7),
+            true
+        ) as is_first_session_of_week,
+        coalesce(
+            extract(year from trade_date) * 12 + extract(month from trade_date)
+            != extract(year from previous_session_date) * 12 + extract(month from previous_session_date),
+            true
+        ) as is_first_session_of_month
+    from numbered_sessions
+
+),
+
+-- The price rows read: every session of the calendar, and per symbol its rows from the
+-- (longest lookback)-th before its first row on or after read_from (its own trading days), so that
+-- its volatility windows on the days read are complete.
+symbol_firsts as (
+
+    select
+        prices.symbol,
+        min(prices.day_number) as first_day_number
+    from prices
+    cross join read_bounds
+    where read_bounds.read_from is null or prices.trade_date >= read_bounds.read_from
+    group by prices.symbol
 
 ),
 
 returns as (
 
-    select * from {{ ref('int_portfolio_returns') }}
+    select
+        prices.symbol,
+        prices.trade_date,
+        sessions.session_number,
+        {{ portfolio_daily_return('prices') }} as daily_return
+    from prices
+    inner join symbol_firsts on prices.symbol = symbol_firsts.symbol
+    left join sessions on prices.trade_date = sessions.trade_date
+    cross join read_bounds
+    cross join calendar_bounds
+    where
+        read_bounds.read_from is null
+        or calendar_bounds.calendar_from is null
+        or prices.trade_date >= calendar_bounds.calendar_from
+        or prices.day_number > symbol_firsts.first_day_number - {{ longest_lookback }}
 
 ),
 
 return_volatility as (
 
-    select * from {{ ref('int_portfolio_return_volatility') }}
+    {{ portfolio_return_volatility('returns') }}
 
 ),
 
@@ -73,6 +227,8 @@ held as (
         positions.entry_signal_date,
         positions.close_price,
         portfolios.capital,
+        portfolios.declaration_fingerprint,
+        plans.stored_through,
         portfolios.sizing_method,
         portfolios.target_volatility,
         portfolios.lookback_days,
@@ -93,11 +249,13 @@ held as (
         or positions.trade_date = positions.entry_signal_date as is_sizing_day
     from members
     inner join portfolios on members.portfolio_id = portfolios.portfolio_id
+    inner join plans on members.portfolio_id = plans.portfolio_id
     inner join positions
         on
             members.strategy_id = positions.strategy_id
             and members.param_set_id = positions.param_set_id
             and positions.in_position
+            and (plans.read_from is null or plans.read_from <= positions.trade_date)
     inner join sessions on positions.trade_date = sessions.trade_date
     left join symbol_universe on positions.symbol = symbol_universe.symbol
     left join return_volatility
@@ -183,7 +341,7 @@ session_offsets as (
 
     select session_number - 1 as session_offset
     from sessions
-    where session_number <= (select max(lookback_days) from portfolios)
+    where session_number <= {{ longest_lookback }}
 
 ),
 
@@ -275,6 +433,8 @@ member_weights as (
 
 ),
 
+-- Per symbol the members' weights add up; only the portfolio's new days are written (every step
+-- after this one works within a day).
 symbol_weights as (
 
     select
@@ -283,6 +443,7 @@ symbol_weights as (
         symbol,
         sector,
         lot_size,
+        max(declaration_fingerprint) as declaration_fingerprint,
         max(capital) as capital,
         max(close_price) as close_price,
         {{ dbt.listagg("strategy_id || '/' || param_set_id", "','", 'order by strategy_id, param_set_id') }} as members,
@@ -290,6 +451,7 @@ symbol_weights as (
         max(sized_on) as sized_on,
         sum(member_raw_weight) as raw_weight
     from member_weights
+    where stored_through is null or trade_date > stored_through
     group by portfolio_id, trade_date, symbol, sector, lot_size
 
 ),
@@ -411,7 +573,9 @@ final as (
                 ','
             ),
             ''
-        ) as clip_reason
+        ) as clip_reason,
+        declaration_fingerprint,
+        {{ run_stamp() }} as computed_at
     from cash_limited
 
 )
