@@ -3,8 +3,8 @@
 -- One row per (portfolio, member strategy parameter set) declared in the dbt var `portfolios`,
 -- with the member's weight (a fraction of the portfolio's capital). Literals written at compile
 -- time from the validated declaration (macro portfolio_definitions).
--- A view: its rows are literals, so a daily run writes no table for it (a few rows either way).
-{{ config(materialized='view') }}
+-- Ephemeral: its rows are literals, inlined into its readers; a run writes nothing for it.
+{{ config(materialized='ephemeral') }}
 {%- set portfolios = portfolio_definitions() %}
 {%- set float_type = strategy_float_type() %}
 

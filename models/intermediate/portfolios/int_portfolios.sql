@@ -7,8 +7,8 @@
 -- is an md5 of the whole validated declaration (members with their resolved param_set_id
 -- included): portfolio_weights stores it on its rows and rebuilds a portfolio whose declaration
 -- changed.
--- A view: its rows are literals, so a daily run writes no table for it (a few rows either way).
-{{ config(materialized='view') }}
+-- Ephemeral: its rows are literals, inlined into its readers; a run writes nothing for it.
+{{ config(materialized='ephemeral') }}
 {%- set portfolios = portfolio_definitions() %}
 {%- set float_type = strategy_float_type() %}
 {%- set numeric_settings = ['lookback_days', 'target_volatility', 'risk_per_trade', 'atr_multiple', 'max_positions',
@@ -21,7 +21,7 @@ declared as (
     {%- for portfolio in portfolios %}
         select
             '{{ portfolio.portfolio_id }}' as portfolio_id,
-            '{{ local_md5(tojson(portfolio, sort_keys=true)) }}' as declaration_fingerprint,
+            '{{ portfolio_fingerprint(portfolio) }}' as declaration_fingerprint,
             cast({{ portfolio.capital }} as {{ float_type }}) as capital,
             '{{ portfolio.rebalance }}' as rebalance,
             '{{ portfolio.sizing_method }}' as sizing_method,

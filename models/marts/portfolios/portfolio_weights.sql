@@ -12,7 +12,7 @@
 {{
     config(
         materialized='incremental',
-        pre_hook="{{ delete_replayed_portfolio_weights(ref('positions'), ref('int_portfolios'), ref('int_portfolio_members')) }}",
+        pre_hook="{{ delete_replayed_portfolio_weights(ref('positions')) }}",
         **daily_table_config(
             cluster_by=['portfolio_id', 'symbol'],
             unique_key=['portfolio_id', 'trade_date', 'symbol']
