@@ -176,7 +176,8 @@ def scenario(tmp_path_factory) -> Path:
         # int_portfolio_return_volatility: the view of the volatility windows (not an input of the marts,
         # which compute them over their bounded read), read by the volatility jump test
         outcome = run_dbt(["build", "--select", "+portfolio_exposures", "strategy_param_sets",
-                           "int_portfolio_return_volatility", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"],
+                           "int_portfolio_return_volatility", "--exclude-resource-type", "unit_test",
+                           "--indirect-selection", "cautious"],
                           target_path=str(warehouse.parent / "target"), vars=SCENARIO_VARS)
     # the build ran every data test of the portfolio models, the limit tests among them
     assert outcome.success, outcome.error or outcome.failures
