@@ -7,4 +7,5 @@
 -- depends_on: {{ ref('market_data_rejected') }}
 -- depends_on: {{ ref('data_quality_warnings') }}
 -- depends_on: {{ ref('portfolio_exposures') }}
+-- depends_on: {{ ref('int_portfolio_return_volatility') }}
 {{ left_out_row_checks() }}
