@@ -131,6 +131,12 @@ COMPARED = [
     ("ml_labels", "sum(forward_return)"),
     ("ml_labels", "count(known_from_date)"),
     ("ml_folds", "count(*)"),
+    # issue 16: portfolio weights and exposures (both paths: the second build is incremental)
+    ("portfolio_weights", "count(*)"),
+    ("portfolio_weights", "sum(raw_weight)"),
+    ("portfolio_weights", "sum(target_weight)"),
+    ("portfolio_exposures", "count(*)"),
+    ("portfolio_exposures", "sum(weight)"),
 ]
 
 

@@ -9,4 +9,6 @@
 -- depends_on: {{ ref('ml_features') }}
 -- depends_on: {{ ref('ml_labels') }}
 -- depends_on: {{ ref('ml_folds') }}
+-- depends_on: {{ ref('portfolio_exposures') }}
+-- depends_on: {{ ref('int_portfolio_return_volatility') }}
 {{ left_out_row_checks() }}

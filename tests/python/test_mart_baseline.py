@@ -63,6 +63,9 @@ NEW_MARTS: dict[str, str] = {
     "ml_features": "issue 17: ML features per (symbol, trade_date) (checked against pandas: test_ml_features)",
     "ml_labels": "issue 17: forward-return labels (checked against pandas: test_ml_features)",
     "ml_folds": "issue 17: walk-forward folds (checked against pandas: test_ml_features)",
+    "portfolio_weights": "issue 16: target weights of the portfolios declared in the var `portfolios`, a new mart "
+    "(test_portfolio_weights compares it with an independent pandas reference)",
+    "portfolio_exposures": "issue 16: sector and gross sums of portfolio_weights, a new mart (test_portfolio_weights)",
 }
 # Strategies (ids of the dbt var `strategies`) declared after the recording, with why: their rows, in
 # every mart with a strategy_id column, are new rows and left out of the comparison.
