@@ -66,17 +66,7 @@ prices as (
 -- Each portfolio's last stored day (after the pre_hook; none on a first build or a rebuild).
 stored_ends as (
 
-    {%- if is_incremental() %}
-        select
-            portfolio_id,
-            max(trade_date) as stored_through
-        from {{ this }}
-        group by portfolio_id
-    {%- else %}
-        select
-            cast(null as {{ dbt.type_string() }}) as portfolio_id,
-            cast(null as date) as stored_through
-    {%- endif %}
+    {{ portfolio_stored_ends() }}
 
 ),
 
